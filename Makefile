@@ -1,0 +1,40 @@
+# Two set-up commands for a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_PACKAGES := fonts-noto-cjk openclipart-png
+
+.PHONY: run test lint unit system-deps venv demo train-env clean
+
+run: system-deps venv
+	$(BIN)/trayscan serve
+
+test: system-deps venv lint
+	$(BIN)/pytest -q
+
+lint: venv
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# Debian packages the project uses: fonts for Chinese/Latin packaging text, clip art for product designs.
+system-deps:
+	@bash scripts/install_system_deps.sh $(APT_PACKAGES)
+
+demo: system-deps venv
+	$(BIN)/trayscan synth --out data/demo --seed 1 --trays 20 --preview data/demo/preview.png
+
+# Training tools in their own venv: paddleclas / paddledet pin numpy 1.23 and opencv 4.5 (shared/NOTES.md).
+train-env:
+	bash scripts/make_train_env.sh
+
+clean:
+	rm -rf $(VENV) .venv-train build *.egg-info

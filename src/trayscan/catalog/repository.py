@@ -1,0 +1,206 @@
+"""Catalog queries and writes. Each method is one transaction unless it takes a `session` to join."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from trayscan.catalog.db import Database
+from trayscan.catalog.models import GalleryImage, Product, Receipt
+from trayscan.errors import ImageNotFoundError, ProductExistsError, ProductNotFoundError, ReceiptNotFoundError
+
+
+@dataclass(frozen=True)
+class NewImage:
+    image_path: str
+    box: tuple[float, float, float, float]
+    embedding: np.ndarray
+    embedder: str
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: int
+    sku: str
+    image_path: str
+    box: tuple[float, float, float, float]
+    embedding: np.ndarray
+    embedder: str
+
+
+def _image_record(image: GalleryImage, sku: str) -> ImageRecord:
+    return ImageRecord(
+        id=image.id,
+        sku=sku,
+        image_path=image.image_path,
+        box=(image.box_x1, image.box_y1, image.box_x2, image.box_y2),
+        embedding=np.frombuffer(image.embedding, dtype=np.float32),
+        embedder=image.embedder,
+    )
+
+
+class Catalog:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @classmethod
+    def open(cls, url: str) -> Catalog:
+        """Connect and migrate to the newest schema."""
+        database = Database(url)
+        database.migrate()
+        return cls(database)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self.database.session() as session:
+            yield session
+
+    # products
+
+    def create_product(self, sku: str, name: str, price: Decimal, currency: str) -> Product:
+        try:
+            with self.transaction() as session:
+                product = Product(sku=sku, name=name, price=price, currency=currency, active=True)
+                session.add(product)
+                session.flush()
+        except IntegrityError as error:
+            raise ProductExistsError(f"product {sku!r} already exists") from error
+        return product
+
+    def get_product(self, sku: str, session: Session | None = None) -> Product:
+        if session is None:
+            with self.transaction() as own_session:
+                return self.get_product(sku, own_session)
+        product = session.scalar(select(Product).where(Product.sku == sku))
+        if product is None:
+            raise ProductNotFoundError(f"unknown SKU {sku!r}")
+        return product
+
+    def list_products(self, offset: int = 0, limit: int = 100) -> tuple[list[Product], int]:
+        with self.transaction() as session:
+            count = session.scalar(select(func.count()).select_from(Product)) or 0
+            rows = session.scalars(select(Product).order_by(Product.sku).offset(offset).limit(limit)).all()
+        return list(rows), count
+
+    def update_product(self, sku: str, changes: dict[str, Any]) -> Product:
+        with self.transaction() as session:
+            product = self.get_product(sku, session)
+            for field, value in changes.items():
+                setattr(product, field, value)
+        return product
+
+    def delete_product(self, sku: str) -> list[int]:
+        """Delete the product and its gallery images; returns the deleted image ids."""
+        with self.transaction() as session:
+            product = self.get_product(sku, session)
+            image_ids = list(session.scalars(select(GalleryImage.id).where(GalleryImage.product_id == product.id)))
+            session.delete(product)
+        return image_ids
+
+    def prices(self, skus: Iterable[str]) -> dict[str, Product]:
+        with self.transaction() as session:
+            rows = session.scalars(select(Product).where(Product.sku.in_(set(skus)))).all()
+        return {product.sku: product for product in rows}
+
+    # gallery images
+
+    def add_images(self, session: Session, sku: str, images: list[NewImage]) -> list[int]:
+        """Insert images inside the caller's transaction and return their new (Faiss) ids."""
+        product = self.get_product(sku, session)
+        rows = [
+            GalleryImage(
+                product_id=product.id,
+                image_path=image.image_path,
+                box_x1=image.box[0],
+                box_y1=image.box[1],
+                box_x2=image.box[2],
+                box_y2=image.box[3],
+                embedding=np.ascontiguousarray(image.embedding, dtype=np.float32).tobytes(),
+                embedder=image.embedder,
+            )
+            for image in images
+        ]
+        session.add_all(rows)
+        session.flush()
+        return [row.id for row in rows]
+
+    def delete_image(self, image_id: int) -> ImageRecord:
+        with self.transaction() as session:
+            row = session.get(GalleryImage, image_id)
+            if row is None:
+                raise ImageNotFoundError(f"unknown gallery image {image_id}")
+            record = _image_record(row, row.product.sku)
+            session.delete(row)
+        return record
+
+    def image_ids(self) -> set[int]:
+        with self.transaction() as session:
+            return set(session.scalars(select(GalleryImage.id)))
+
+    def images(self) -> list[ImageRecord]:
+        """Every gallery image with its embedding, in id order (what a rebuild needs)."""
+        with self.transaction() as session:
+            rows = session.execute(
+                select(GalleryImage, Product.sku).join(Product).order_by(GalleryImage.id)
+            ).all()
+            return [_image_record(image, sku) for image, sku in rows]
+
+    def image_counts(self) -> dict[str, int]:
+        with self.transaction() as session:
+            rows = session.execute(
+                select(Product.sku, func.count(GalleryImage.id)).join(Product).group_by(Product.sku)
+            ).all()
+        return {sku: count for sku, count in rows}
+
+    def replace_embeddings(self, embeddings: dict[int, np.ndarray], embedder: str) -> None:
+        with self.transaction() as session:
+            for image_id, embedding in embeddings.items():
+                row = session.get(GalleryImage, image_id)
+                if row is not None:
+                    row.embedding = np.ascontiguousarray(embedding, dtype=np.float32).tobytes()
+                    row.embedder = embedder
+
+    def active_labels(self, image_ids: Iterable[int]) -> dict[int, str]:
+        """SKU of each image id whose product is active; ids of inactive or deleted products are left out."""
+        wanted = {int(image_id) for image_id in image_ids}
+        if not wanted:
+            return {}
+        with self.transaction() as session:
+            rows = session.execute(
+                select(GalleryImage.id, Product.sku)
+                .join(Product)
+                .where(GalleryImage.id.in_(wanted), Product.active.is_(True))
+            ).all()
+        return {image_id: sku for image_id, sku in rows}
+
+    # receipts
+
+    def save_receipt(
+        self, receipt_id: str, currency: str, total: Decimal, item_count: int, gallery_version: int,
+        payload: dict[str, Any],
+    ) -> None:
+        with self.transaction() as session:
+            session.add(
+                Receipt(
+                    id=receipt_id, currency=currency, total=total, item_count=item_count,
+                    gallery_version=gallery_version, payload=payload,
+                )
+            )
+
+    def get_receipt(self, receipt_id: str) -> dict[str, Any]:
+        with self.transaction() as session:
+            receipt = session.get(Receipt, receipt_id)
+            if receipt is None:
+                raise ReceiptNotFoundError(f"unknown receipt {receipt_id!r}")
+            return dict(receipt.payload)
+
+    def close(self) -> None:
+        self.database.dispose()

@@ -1,0 +1,142 @@
+"""Service settings: code defaults < YAML file (`configs/*.yaml`) < `TRAYSCAN_*` environment < arguments.
+
+Nested fields use `__` in the environment, e.g. `TRAYSCAN_PIPELINE__SIMILARITY_THRESHOLD=0.6`. The YAML file is
+`TRAYSCAN_CONFIG` if set, else `configs/default.yaml` when it exists.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = Path("configs/default.yaml")
+PLACEHOLDER_ADMIN_TOKEN = "changeme"
+
+# The YAML file of the Settings being built; a context variable so that load_settings can choose it per call.
+_config_file: ContextVar[Path | None] = ContextVar("trayscan_config_file", default=None)
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    cpu_threads: int = Field(4, ge=1, description="Thread pool for decoding, inference and index search.")
+
+
+class ModelSettings(BaseModel):
+    detector_dir: Path = Path("models/detector/mainbody")
+    embedder_dir: Path = Path("models/embedder/lcnet")
+    engine: Literal["onnxruntime", "paddle"] = "onnxruntime"
+
+
+class GallerySettings(BaseModel):
+    dir: Path = Path("gallery")
+    dim: int = Field(512, ge=1)
+    hnsw_m: int = Field(32, ge=4)
+    ef_construction: int = Field(40, ge=8)
+    ef_search: int = Field(64, ge=8)
+
+
+class PipelineSettings(BaseModel):
+    detection_threshold: float = Field(0.3, ge=0.0, le=1.0)
+    max_detections: int = Field(100, ge=50, description="The issue asks for at least 50 boxes per tray.")
+    crop_padding: float = Field(0.05, ge=0.0, le=0.5, description="Share of box width/height added per side.")
+    top_k: int = Field(5, ge=1, le=100)
+    similarity_threshold: float = Field(0.5, ge=-1.0, le=1.0)
+    # Two boxes of one decided SKU are one item when they overlap this much (touching items barely overlap).
+    duplicate_iou: float = Field(0.6, gt=0.0, le=1.0)
+    duplicate_containment: float = Field(0.9, gt=0.0, le=1.0)
+    confusable_similarity: float = Field(0.9, ge=-1.0, le=1.0)
+
+
+class LimitSettings(BaseModel):
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    max_pixels: int = Field(40_000_000, ge=1)
+    max_enrol_images: int = Field(20, ge=1)
+
+
+class DemoSettings(BaseModel):
+    """The demo catalog made on first start of an empty service (synthetic world of `trayscan synth`)."""
+
+    enabled: bool = True
+    seed: int = 1
+    families: int = Field(4, ge=1)
+    split: Literal["train", "novel", "all"] = "train"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRAYSCAN_", env_nested_delimiter="__", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    admin_token: SecretStr = SecretStr(PLACEHOLDER_ADMIN_TOKEN)
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(None, description="Any SQLAlchemy URL; default SQLite under data_dir.")
+    server: ServerSettings = ServerSettings()
+    models: ModelSettings = ModelSettings()
+    gallery: GallerySettings = GallerySettings()
+    pipeline: PipelineSettings = PipelineSettings()
+    limits: LimitSettings = LimitSettings()
+    demo: DemoSettings = DemoSettings()
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment != "development" and self.admin_token.get_secret_value() == PLACEHOLDER_ADMIN_TOKEN:
+            raise ValueError("set TRAYSCAN_ADMIN_TOKEN: the placeholder admin token is refused outside development")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'catalog.db'}"
+
+    @property
+    def image_dir(self) -> Path:
+        """Where enrolment photos are kept, so the gallery can be re-embedded with another embedder."""
+        return self.data_dir / "images"
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.data_dir / "demo"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file.get()
+        if config_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+
+def resolve_config_file(config_file: Path | None = None) -> Path | None:
+    if config_file is not None:
+        return config_file
+    if env_file := os.environ.get("TRAYSCAN_CONFIG"):
+        return Path(env_file)
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from `config_file` (or the default YAML), the environment and `overrides`."""
+    path = resolve_config_file(config_file)
+    if path is not None and not path.is_file():
+        raise FileNotFoundError(f"config file not found: {path}")
+    token = _config_file.set(path)
+    try:
+        return Settings(**overrides)
+    finally:
+        _config_file.reset(token)

@@ -1,0 +1,87 @@
+"""Decode stage: upload bytes -> upright BGR uint8 array, refusing bad or oversized input early."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from trayscan.errors import CorruptImageError, ImageTooLargeError, UnsupportedImageError
+
+# Phone JPEGs often arrive as MPO (JPEG with extra frames); it decodes like JPEG.
+ACCEPTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+WHITE = (255, 255, 255)
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    max_bytes: int
+    max_pixels: int
+
+
+def check_size(data: bytes, limits: ImageLimits) -> None:
+    if len(data) == 0:
+        raise UnsupportedImageError("the upload is empty")
+    if len(data) > limits.max_bytes:
+        raise ImageTooLargeError(f"image is {len(data)} bytes, over the limit of {limits.max_bytes} bytes")
+
+
+def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
+    """Bytes of a JPEG, PNG or WebP photo -> BGR uint8 [H, W, 3], EXIF orientation applied."""
+    check_size(data, limits)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))  # reads the header only
+    except UnidentifiedImageError as error:
+        raise UnsupportedImageError("not an image: expected JPEG, PNG or WebP") from error
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageTooLargeError(f"image is over the limit of {limits.max_pixels} pixels") from error
+    except (OSError, SyntaxError, ValueError) as error:
+        raise CorruptImageError(f"cannot read the image header: {error}") from error
+    if image.format not in ACCEPTED_FORMATS:
+        raise UnsupportedImageError(f"unsupported image format {image.format}: expected JPEG, PNG or WebP")
+    width, height = image.size
+    if width * height > limits.max_pixels:
+        raise ImageTooLargeError(
+            f"image is {width}x{height} = {width * height} pixels, over the limit of {limits.max_pixels} pixels"
+        )
+    if width == 0 or height == 0:
+        raise CorruptImageError("image has no pixels")
+    try:
+        image.load()
+        image = _upright(image)
+        return _to_bgr(image)
+    except (OSError, SyntaxError, ValueError) as error:
+        raise CorruptImageError(f"corrupt {ACCEPTED_FORMATS[str(image.format)]} image: {error}") from error
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(image)
+    except (OSError, ValueError, KeyError, TypeError, SyntaxError):
+        return image  # a broken EXIF block must not reject an otherwise good photo
+
+
+def _to_bgr(image: Image.Image) -> np.ndarray:
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        grey = np.asarray(image, dtype=np.float64)
+        peak = grey.max() if grey.size else 0.0
+        scale = 255.0 / 65535.0 if peak > 255 else 1.0
+        grey8 = np.clip(grey * scale, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(grey8[:, :, None], 3, axis=2))
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        # Transparent areas become a white background, not black.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, WHITE)
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        image = background
+    elif image.mode != "RGB":
+        image = image.convert("RGB")  # L, 1, CMYK, YCbCr, ...
+    rgb = np.asarray(image, dtype=np.uint8)
+    return np.ascontiguousarray(rgb[:, :, ::-1])

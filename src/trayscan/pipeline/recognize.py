@@ -1,0 +1,103 @@
+"""The recognition pipeline: decode -> detect -> crop -> embed -> search -> decide -> dedupe.
+
+Each stage lives in its own module; this one only runs them in order and times them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trayscan.config import PipelineSettings
+from trayscan.errors import GalleryEmptyError
+from trayscan.gallery.index import GalleryIndex
+from trayscan.inference.base import Detection, Detector, Embedder
+from trayscan.pipeline.crop import crop_with_padding
+from trayscan.pipeline.decide import Decision, decide
+from trayscan.pipeline.decode import ImageLimits, decode_image
+from trayscan.pipeline.dedupe import Candidate, dedupe
+from trayscan.pipeline.detect import detect_items
+from trayscan.pipeline.embed import embed_crops
+from trayscan.pipeline.search import LabelLookup, search_neighbours
+
+
+@dataclass
+class Timings:
+    ms: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[name] = round((time.perf_counter() - start) * 1000.0, 2)
+
+
+@dataclass(frozen=True)
+class RecognizedBox:
+    box: tuple[float, float, float, float]
+    score: float
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class Recognition:
+    boxes: list[RecognizedBox]
+    timings_ms: dict[str, float]
+    gallery_version: int
+
+
+class Recognizer:
+    def __init__(
+        self,
+        detector: Detector,
+        embedder: Embedder,
+        gallery: GalleryIndex,
+        labels: LabelLookup,
+        settings: PipelineSettings,
+        limits: ImageLimits,
+    ) -> None:
+        self.detector = detector
+        self.embedder = embedder
+        self.gallery = gallery
+        self.labels = labels
+        self.settings = settings
+        self.limits = limits
+
+    def decode(self, data: bytes) -> np.ndarray:
+        return decode_image(data, self.limits)
+
+    def detect(self, image_bgr: np.ndarray) -> list[Detection]:
+        return detect_items(
+            self.detector, image_bgr, self.settings.detection_threshold, self.settings.max_detections
+        )
+
+    def embed(self, image_bgr: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
+        crops = [crop_with_padding(image_bgr, box, self.settings.crop_padding) for box in boxes]
+        return embed_crops(self.embedder, crops)
+
+    def recognize(self, data: bytes) -> Recognition:
+        timings = Timings()
+        start = time.perf_counter()
+        with timings.stage("decode"):
+            image = self.decode(data)
+        if self.gallery.live_count == 0:
+            raise GalleryEmptyError("the gallery is empty: enrol products before checkout")
+        with timings.stage("detect"):
+            detections = self.detect(image)
+        with timings.stage("embed"):
+            embeddings = self.embed(image, [d.box for d in detections])
+        with timings.stage("search"):
+            version = self.gallery.version
+            neighbours = search_neighbours(self.gallery, self.labels, embeddings, self.settings.top_k) if detections else []
+        decisions = [decide(row, self.settings.similarity_threshold) for row in neighbours]
+        candidates = [Candidate(d.box, d.score, decision.sku) for d, decision in zip(detections, decisions, strict=True)]
+        kept = dedupe(candidates, self.settings.duplicate_iou, self.settings.duplicate_containment)
+        timings.ms["total"] = round((time.perf_counter() - start) * 1000.0, 2)
+        boxes = [RecognizedBox(detections[i].box, detections[i].score, decisions[i]) for i in kept]
+        return Recognition(boxes=boxes, timings_ms=timings.ms, gallery_version=version)

@@ -1,0 +1,190 @@
+"""`trayscan train detector`: trains the one-class PicoDet on synthetic trays, then exports it.
+
+Run in the training venv (make train-env). Checkpoints go to --work-dir every few minutes; rerunning with
+--resume continues from the last one with the same data order. The best checkpoint on the validation trays
+(AP50, EMA weights) is kept apart and is what gets exported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from trayscan.train.common import Checkpointer, Progress, seed_everything, set_device_and_threads
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="trayscan train detector", description=__doc__)
+    p.add_argument("--data", type=Path, required=True, help="trayscan synth output with trays (COCO)")
+    p.add_argument("--val", type=Path, help="held-out trays to pick the best checkpoint on")
+    p.add_argument("--val-images", type=int, default=100)
+    p.add_argument("--out", type=Path, help="export the best checkpoint here (models/detector/<name>)")
+    p.add_argument("--work-dir", type=Path, help="checkpoints (default build/train-detector/<arch>_<size>)")
+    p.add_argument("--arch", default="picodet_s", help="picodet_s | picodet_xs | path to a config YAML")
+    p.add_argument("--size", type=int, default=320, help="input size (square, not keeping ratio)")
+    p.add_argument("--steps", type=int, help="optimizer steps (default: from --epochs)")
+    p.add_argument("--epochs", type=float, default=10.0)
+    p.add_argument("--batch-size", type=int, help="default from the config's TrayscanTrain")
+    p.add_argument("--lr", type=float, help="peak learning rate (default from the config)")
+    p.add_argument("--static-assigner-frac", type=float, default=0.33,
+                   help="share of the steps that use ATSS before the task-aligned assigner (PicoDet: 100/300)")
+    p.add_argument("--ema-decay", type=float, default=0.999)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --work-dir")
+    p.add_argument("--init-backbone", type=Path, help="LCNet weights (.pdparams, e.g. the embedder's)")
+    p.add_argument("--checkpoint-every", type=float, default=300.0, help="seconds")
+    p.add_argument("--limit", type=int, default=0, help="use only the first N training trays (smoke tests)")
+    return p.parse_args(argv)
+
+
+def lr_at(step: int, total: int, peak: float, warmup: int, start_factor: float) -> float:
+    """Linear warmup then cosine decay to zero, as PicoDet's LearningRate(CosineDecay, LinearWarmup)."""
+    cosine = peak * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+    if step < warmup:
+        alpha = step / warmup
+        return cosine * (start_factor * (1 - alpha) + alpha)
+    return cosine
+
+
+class Ema:
+    """Exponential moving average of every float tensor of the state dict (weights and BN statistics).
+
+    Decay ramps up as min(decay, (1 + n) / (10 + n)) so early averages are not dominated by the random init.
+    """
+
+    def __init__(self, model, decay: float, updates: int = 0):
+        self.decay, self.updates = decay, updates
+        self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def update(self, model) -> None:
+        import paddle
+
+        self.updates += 1
+        d = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        with paddle.no_grad():
+            for k, v in model.state_dict().items():
+                if paddle.is_floating_point(v):
+                    self.state[k].set_value(self.state[k] * d + v.detach() * (1 - d))
+                else:
+                    self.state[k].set_value(v)
+
+
+def to_tensors(batch: dict[str, np.ndarray], epoch_id: int) -> dict:
+    import paddle
+
+    inputs = {k: paddle.to_tensor(v) for k, v in batch.items()}
+    inputs["epoch_id"] = epoch_id
+    return inputs
+
+
+def init_backbone(model, path: Path) -> None:
+    """Copy LCNet weights whose names (after any prefix) and shapes match, e.g. from the embedder."""
+    import paddle
+
+    src = paddle.load(str(path))
+    src = {k.removeprefix("backbone."): v for k, v in src.items()}
+    target = model.backbone.state_dict()
+    copied = {k: src[k] for k, v in target.items() if k in src and list(src[k].shape) == list(v.shape)}
+    model.backbone.set_state_dict(copied)
+    print(f"init-backbone: copied {len(copied)}/{len(target)} tensors from {path}", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    set_device_and_threads(args.device, args.threads)
+    import cv2
+    import paddle
+
+    from trayscan.train.det_data import BatchStream, load_coco
+    from trayscan.train.det_eval import evaluate_eager
+    from trayscan.train.det_model import build_picodet, train_recipe
+
+    cv2.setNumThreads(1)
+    seed_everything(args.seed)
+    recipe = train_recipe(args.arch)
+    batch_size = args.batch_size or int(recipe["batch_size"])
+    peak_lr = args.lr or float(recipe["learning_rate"])
+    samples = load_coco(args.data, args.limit)
+    steps = args.steps or max(1, int(args.epochs * len(samples) / batch_size))
+    work = args.work_dir or Path("build/train-detector") / f"{Path(args.arch).stem}_{args.size}"
+    print(f"detector: {args.arch} {args.size}px, {len(samples)} trays, {steps} steps x {batch_size}, "
+          f"peak lr {peak_lr}, work dir {work}", flush=True)
+
+    model = build_picodet(args.arch, args.size)
+    if args.init_backbone and not args.resume:
+        init_backbone(model, args.init_backbone)
+    optimizer = paddle.optimizer.Momentum(
+        learning_rate=peak_lr, momentum=float(recipe["momentum"]), parameters=model.parameters(),
+        weight_decay=paddle.regularizer.L2Decay(float(recipe["weight_decay"])))
+    ckpt = Checkpointer(work, every_s=args.checkpoint_every)
+    ema = Ema(model, args.ema_decay)
+    state = {"step": 0, "best_ap50": -1.0, "best_step": -1, "train_s": 0.0, "history": []}
+    if args.resume and ckpt.exists():
+        state = ckpt.load(model, optimizer)
+        ema = Ema(model, args.ema_decay, updates=state["step"])
+        ema_path = work / "last.ema.pdparams"
+        if ema_path.exists():
+            for k, v in paddle.load(str(ema_path)).items():
+                ema.state[k].set_value(v)
+        print(f"resumed at step {state['step']} (best AP50 {state['best_ap50']:.4f})", flush=True)
+    state.update({"arch": args.arch, "size": args.size, "seed": args.seed, "steps": steps,
+                  "batch_size": batch_size, "data": str(args.data), "trays": len(samples)})
+
+    val = load_coco(args.val)[: args.val_images] if args.val else []
+    stream = BatchStream(samples, batch_size, [int(s) for s in recipe["train_sizes"]], args.seed,
+                         recipe["mean"], recipe["std"])
+    switch = int(args.static_assigner_frac * steps)
+    progress = Progress(steps, every_s=30.0)
+    warmup = int(recipe["warmup_steps"])
+    t_start, train_s0 = time.monotonic(), float(state["train_s"])
+    model.train()
+    loss_avg: dict[str, float] = {}
+
+    def save(step: int) -> None:
+        state["step"] = step
+        state["train_s"] = train_s0 + time.monotonic() - t_start
+        paddle.save(ema.state, str(work / "last.ema.pdparams.tmp"))
+        if val:
+            metrics = evaluate_eager(args.arch, args.size, ema.state, val, recipe["mean"], recipe["std"])
+            state["history"].append({"step": step, "train_s": round(state["train_s"]), **metrics})
+            print(f"val @ {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()), flush=True)
+            if metrics["ap50"] > state["best_ap50"]:
+                state["best_ap50"], state["best_step"] = metrics["ap50"], step
+                paddle.save(ema.state, str(work / "best.ema.pdparams"))
+        else:  # no validation set: the latest EMA weights are the best we know
+            work.mkdir(parents=True, exist_ok=True)
+            paddle.save(ema.state, str(work / "best.ema.pdparams"))
+            state["best_step"] = step
+        ckpt.save(model, optimizer, state)
+        Path(work / "last.ema.pdparams.tmp").replace(work / "last.ema.pdparams")
+
+    step = int(state["step"])
+    for step, batch in stream.iterate(int(state["step"]), steps):
+        optimizer.set_lr(lr_at(step, steps, peak_lr, warmup, float(recipe["warmup_start_factor"])))
+        losses = model(to_tensors(batch, 0 if step < switch else 10**6))
+        losses["loss"].backward()
+        optimizer.step()
+        optimizer.clear_grad()
+        ema.update(model)
+        for k, v in losses.items():
+            loss_avg[k] = 0.9 * loss_avg.get(k, float(v)) + 0.1 * float(v)
+        progress.update(step + 1, items=batch_size, lr=optimizer.get_lr(), **loss_avg)
+        if ckpt.due():
+            save(step + 1)
+            model.train()
+    save(steps)
+    print(f"done: {steps} steps, {state['train_s'] / 3600:.2f} h, best AP50 {state['best_ap50']:.4f} "
+          f"at step {state['best_step']}", flush=True)
+    (work / "summary.json").write_text(json.dumps(state, indent=1))
+    if args.out:
+        from trayscan.train.det_export import export_all
+
+        export_all(args.arch, args.size, work / "best.ema.pdparams", args.out)
+    return 0

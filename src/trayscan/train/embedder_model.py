@@ -1,0 +1,62 @@
+"""The embedder network (PaddleClas RecModel: PP-LCNet -> flatten -> FC 512 -> ArcMargin) and its export.
+
+Training uses the full RecModel; the export keeps backbone + neck and appends the L2 normalisation, so every
+engine returns unit vectors without post-processing code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import paddle
+import paddle.nn as nn
+import paddle.nn.functional as F
+
+EMBEDDING_DIM = 512
+ARC_MARGIN = 0.2  # PaddleClas GeneralRecognition_PPLCNet_x2_5: ArcMargin margin 0.2, scale 30
+ARC_SCALE = 30.0
+LCNET_NAMES = {0.25: "PPLCNet_x0_25", 0.35: "PPLCNet_x0_35", 0.5: "PPLCNet_x0_5", 0.75: "PPLCNet_x0_75",
+               1.0: "PPLCNet_x1_0", 1.5: "PPLCNet_x1_5", 2.0: "PPLCNet_x2_0", 2.5: "PPLCNet_x2_5"}
+
+
+def arch_config(scale: float, num_classes: int) -> dict[str, Any]:
+    if scale not in LCNET_NAMES:
+        raise ValueError(f"--scale must be one of {sorted(LCNET_NAMES)}")
+    return {
+        "name": "RecModel",
+        "Backbone": {"name": LCNET_NAMES[scale], "pretrained": False},
+        "BackboneStopLayer": {"name": "flatten"},
+        "Neck": {"name": "FC", "embedding_size": 1280, "class_num": EMBEDDING_DIM},
+        "Head": {"name": "ArcMargin", "embedding_size": EMBEDDING_DIM, "class_num": num_classes,
+                 "margin": ARC_MARGIN, "scale": ARC_SCALE},
+    }
+
+
+def build_rec_model(scale: float, num_classes: int) -> nn.Layer:
+    from paddleclas.ppcls.arch import build_model
+
+    return build_model({"Arch": arch_config(scale, num_classes), "Global": {"device": "cpu"}})
+
+
+class EmbeddingNet(nn.Layer):
+    """Backbone + neck of a trained RecModel, output L2-normalised: what the service runs."""
+
+    def __init__(self, rec_model: nn.Layer) -> None:
+        super().__init__()
+        self.backbone = rec_model.backbone
+        self.neck = rec_model.neck
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        return F.normalize(self.neck(self.backbone(x)), p=2, axis=1)
+
+
+def export_paddle(rec_model: nn.Layer, size: int, out_dir: Path) -> Path:
+    """Static graph with input `x` [N,3,size,size] -> out_dir/inference.json + inference.pdiparams."""
+    net = EmbeddingNet(rec_model)
+    net.eval()
+    spec = [paddle.static.InputSpec(shape=[None, 3, size, size], dtype="float32", name="x")]
+    static = paddle.jit.to_static(net, input_spec=spec, full_graph=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paddle.jit.save(static, str(out_dir / "inference"))
+    return out_dir / "inference.json"
