@@ -28,8 +28,10 @@ _config_file: ContextVar[Path | None] = ContextVar("trayscan_config_file", defau
 
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
-    cpu_threads: int = Field(4, ge=1, description="Thread pool for decoding, inference and index search.")
+    port: int = Field(default=8000, ge=1, le=65535)
+    cpu_threads: int = Field(
+        default=4, ge=1, description="Thread pool for decoding, inference and index search."
+    )
 
 
 class ModelSettings(BaseModel):
@@ -40,28 +42,32 @@ class ModelSettings(BaseModel):
 
 class GallerySettings(BaseModel):
     dir: Path = Path("gallery")
-    dim: int = Field(512, ge=1)
-    hnsw_m: int = Field(32, ge=4)
-    ef_construction: int = Field(40, ge=8)
-    ef_search: int = Field(64, ge=8)
+    dim: int = Field(default=512, ge=1)
+    hnsw_m: int = Field(default=32, ge=4)
+    ef_construction: int = Field(default=40, ge=8)
+    ef_search: int = Field(default=64, ge=8)
 
 
 class PipelineSettings(BaseModel):
-    detection_threshold: float = Field(0.3, ge=0.0, le=1.0)
-    max_detections: int = Field(100, ge=50, description="The issue asks for at least 50 boxes per tray.")
-    crop_padding: float = Field(0.05, ge=0.0, le=0.5, description="Share of box width/height added per side.")
-    top_k: int = Field(5, ge=1, le=100)
-    similarity_threshold: float = Field(0.5, ge=-1.0, le=1.0)
+    detection_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
+    max_detections: int = Field(
+        default=100, ge=50, description="The issue asks for at least 50 boxes per tray."
+    )
+    crop_padding: float = Field(
+        default=0.05, ge=0.0, le=0.5, description="Share of box width/height added per side."
+    )
+    top_k: int = Field(default=5, ge=1, le=100)
+    similarity_threshold: float = Field(default=0.5, ge=-1.0, le=1.0)
     # Two boxes of one decided SKU are one item when they overlap this much (touching items barely overlap).
-    duplicate_iou: float = Field(0.6, gt=0.0, le=1.0)
-    duplicate_containment: float = Field(0.9, gt=0.0, le=1.0)
-    confusable_similarity: float = Field(0.9, ge=-1.0, le=1.0)
+    duplicate_iou: float = Field(default=0.6, gt=0.0, le=1.0)
+    duplicate_containment: float = Field(default=0.9, gt=0.0, le=1.0)
+    confusable_similarity: float = Field(default=0.9, ge=-1.0, le=1.0)
 
 
 class LimitSettings(BaseModel):
-    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
-    max_pixels: int = Field(40_000_000, ge=1)
-    max_enrol_images: int = Field(20, ge=1)
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_pixels: int = Field(default=40_000_000, ge=1)
+    max_enrol_images: int = Field(default=20, ge=1)
 
 
 class DemoSettings(BaseModel):
@@ -69,7 +75,7 @@ class DemoSettings(BaseModel):
 
     enabled: bool = True
     seed: int = 1
-    families: int = Field(4, ge=1)
+    families: int = Field(default=4, ge=1)
     split: Literal["train", "novel", "all"] = "train"
 
 
@@ -78,8 +84,13 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     admin_token: SecretStr = SecretStr(PLACEHOLDER_ADMIN_TOKEN)
+    currency: str = Field(
+        default="CNY", pattern=r"^[A-Z]{3}$", description="Store currency: default for products"
+    )
     data_dir: Path = Path("var")
-    database_url: str | None = Field(None, description="Any SQLAlchemy URL; default SQLite under data_dir.")
+    database_url: str | None = Field(
+        default=None, description="Any SQLAlchemy URL; default SQLite under data_dir."
+    )
     server: ServerSettings = ServerSettings()
     models: ModelSettings = ModelSettings()
     gallery: GallerySettings = GallerySettings()
@@ -89,8 +100,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment != "development" and self.admin_token.get_secret_value() == PLACEHOLDER_ADMIN_TOKEN:
-            raise ValueError("set TRAYSCAN_ADMIN_TOKEN: the placeholder admin token is refused outside development")
+        if (
+            self.environment != "development"
+            and self.admin_token.get_secret_value() == PLACEHOLDER_ADMIN_TOKEN
+        ):
+            raise ValueError(
+                "set TRAYSCAN_ADMIN_TOKEN: the placeholder admin token is refused outside development"
+            )
         return self
 
     @property

@@ -72,7 +72,9 @@ class ImageOutcome(BaseModel):
     status: Literal["enrolled", "enrolled_whole_image"]
     image_id: int
     box: BoxList
-    score: float | None = Field(description="Detector score of the cropped box; null when the whole photo was used")
+    score: float | None = Field(
+        description="Detector score of the cropped box; null when the whole photo was used"
+    )
 
 
 class ConfusableWarning(BaseModel):

@@ -97,13 +97,14 @@ class Catalog:
                 setattr(product, field, value)
         return product
 
-    def delete_product(self, sku: str) -> list[int]:
-        """Delete the product and its gallery images; returns the deleted image ids."""
+    def delete_product(self, sku: str) -> list[ImageRecord]:
+        """Delete the product and its gallery images; returns the deleted images."""
         with self.transaction() as session:
             product = self.get_product(sku, session)
-            image_ids = list(session.scalars(select(GalleryImage.id).where(GalleryImage.product_id == product.id)))
+            rows = session.scalars(select(GalleryImage).where(GalleryImage.product_id == product.id)).all()
+            images = [_image_record(row, sku) for row in rows]
             session.delete(product)
-        return image_ids
+        return images
 
     def prices(self, skus: Iterable[str]) -> dict[str, Product]:
         with self.transaction() as session:
@@ -184,14 +185,23 @@ class Catalog:
     # receipts
 
     def save_receipt(
-        self, receipt_id: str, currency: str, total: Decimal, item_count: int, gallery_version: int,
+        self,
+        receipt_id: str,
+        currency: str,
+        total: Decimal,
+        item_count: int,
+        gallery_version: int,
         payload: dict[str, Any],
     ) -> None:
         with self.transaction() as session:
             session.add(
                 Receipt(
-                    id=receipt_id, currency=currency, total=total, item_count=item_count,
-                    gallery_version=gallery_version, payload=payload,
+                    id=receipt_id,
+                    currency=currency,
+                    total=total,
+                    item_count=item_count,
+                    gallery_version=gallery_version,
+                    payload=payload,
                 )
             )
 

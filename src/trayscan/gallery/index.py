@@ -15,13 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import faiss
+import faiss as faiss_typed
 import numpy as np
 
 from trayscan.errors import GalleryEmptyError
 from trayscan.gallery.storage import write_bytes_atomic, write_json_atomic
 
 log = logging.getLogger(__name__)
+
+# Faiss's bundled type hints lack the SWIG classes used here (SearchParametersHNSW, IndexIDMap2 members).
+faiss: Any = faiss_typed
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -175,7 +178,9 @@ class GalleryIndex:
             if manifest.get("format") != FORMAT_VERSION:
                 return None
             if (manifest["embedder"], manifest["dim"], manifest["hnsw_m"]) != (
-                embedder, params.dim, params.hnsw_m
+                embedder,
+                params.dim,
+                params.hnsw_m,
             ):
                 log.warning("gallery in %s was built for another embedder or shape", directory)
                 return None

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def crop_with_padding(image_bgr: np.ndarray, box: tuple[float, float, float, float], padding: float) -> np.ndarray:
+def crop_with_padding(
+    image_bgr: np.ndarray, box: tuple[float, float, float, float], padding: float
+) -> np.ndarray:
     height, width = image_bgr.shape[:2]
     x1, y1, x2, y2 = box
     pad_x = (x2 - x1) * padding

@@ -53,10 +53,18 @@ def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
         raise CorruptImageError("image has no pixels")
     try:
         image.load()
-        image = _upright(image)
-        return _to_bgr(image)
+        return _to_bgr(_upright(image))
     except (OSError, SyntaxError, ValueError) as error:
         raise CorruptImageError(f"corrupt {ACCEPTED_FORMATS[str(image.format)]} image: {error}") from error
+
+
+def image_suffix(data: bytes) -> str:
+    """File suffix of accepted image bytes, from their magic number (for storing enrolment photos)."""
+    if data.startswith(b"\x89PNG"):
+        return ".png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return ".jpg"
 
 
 def _upright(image: Image.Image) -> Image.Image:

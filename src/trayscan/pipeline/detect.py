@@ -26,7 +26,9 @@ def detect_items(
     return kept
 
 
-def clip_box(box: tuple[float, float, float, float], width: int, height: int) -> tuple[float, float, float, float]:
+def clip_box(
+    box: tuple[float, float, float, float], width: int, height: int
+) -> tuple[float, float, float, float]:
     x1, y1, x2, y2 = (float(v) for v in box)
     return (
         min(max(x1, 0.0), float(width)),

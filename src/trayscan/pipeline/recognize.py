@@ -77,8 +77,10 @@ class Recognizer:
             self.detector, image_bgr, self.settings.detection_threshold, self.settings.max_detections
         )
 
-    def embed(self, image_bgr: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
-        crops = [crop_with_padding(image_bgr, box, self.settings.crop_padding) for box in boxes]
+    def crop(self, image_bgr: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> list[np.ndarray]:
+        return [crop_with_padding(image_bgr, box, self.settings.crop_padding) for box in boxes]
+
+    def embed(self, crops: list[np.ndarray]) -> np.ndarray:
         return embed_crops(self.embedder, crops)
 
     def recognize(self, data: bytes) -> Recognition:
@@ -91,12 +93,18 @@ class Recognizer:
         with timings.stage("detect"):
             detections = self.detect(image)
         with timings.stage("embed"):
-            embeddings = self.embed(image, [d.box for d in detections])
+            embeddings = self.embed(self.crop(image, [d.box for d in detections]))
         with timings.stage("search"):
             version = self.gallery.version
-            neighbours = search_neighbours(self.gallery, self.labels, embeddings, self.settings.top_k) if detections else []
+            neighbours = (
+                search_neighbours(self.gallery, self.labels, embeddings, self.settings.top_k)
+                if detections
+                else []
+            )
         decisions = [decide(row, self.settings.similarity_threshold) for row in neighbours]
-        candidates = [Candidate(d.box, d.score, decision.sku) for d, decision in zip(detections, decisions, strict=True)]
+        candidates = [
+            Candidate(d.box, d.score, decision.sku) for d, decision in zip(detections, decisions, strict=True)
+        ]
         kept = dedupe(candidates, self.settings.duplicate_iou, self.settings.duplicate_containment)
         timings.ms["total"] = round((time.perf_counter() - start) * 1000.0, 2)
         boxes = [RecognizedBox(detections[i].box, detections[i].score, decisions[i]) for i in kept]

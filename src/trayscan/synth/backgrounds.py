@@ -71,7 +71,7 @@ def _tray_rim(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Darkens a border band: the raised edge of a tray seen from above."""
     h, w = img.shape[:2]
     border = int(rng.uniform(0.01, 0.04) * min(h, w))
-    mask = np.zeros((h, w), np.float32)
+    mask: np.ndarray = np.zeros((h, w), np.float32)
     cv2.rectangle(mask, (border, border), (w - border, h - border), 1.0, -1)
     mask = cv2.GaussianBlur(mask, (0, 0), border / 2 + 1)
     return img * (0.7 + 0.3 * mask[:, :, None])

@@ -22,12 +22,12 @@ def lighting_gradient(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 def apply_camera(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
     """float32 HxWx3 scene in 0..255 -> uint8 photo. strength < 1 gives a gentler camera (enrolment shots)."""
     h, w = image.shape[:2]
-    img = image * lighting_gradient(rng, h, w)[:, :, None] ** strength
+    img: np.ndarray = image * lighting_gradient(rng, h, w)[:, :, None] ** strength
     gains = 1 + rng.uniform(-0.12, 0.12, 3).astype(np.float32) * strength  # colour cast
     img *= gains * rng.uniform(0.85, 1.12)
     if rng.random() < 0.15 * strength:
         length = int(rng.integers(3, 10))
-        kernel = np.zeros((length, length), np.float32)
+        kernel: np.ndarray = np.zeros((length, length), np.float32)
         kernel[length // 2] = 1 / length
         rot = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1)
         kernel = cv2.warpAffine(kernel, rot, (length, length))

@@ -54,7 +54,7 @@ def cast_shadow(canvas: np.ndarray, sprite: PosedSprite, x: int, y: int, offset:
     """Darkens the canvas under a blurred, offset copy of the sprite's silhouette (in place)."""
     pad = int(3 * softness) + max(abs(offset[0]), abs(offset[1])) + 1
     w, h = sprite.size
-    shadow = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)
+    shadow: np.ndarray = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)
     shadow[pad + offset[1]: pad + offset[1] + h, pad + offset[0]: pad + offset[0] + w] = sprite.alpha
     shadow = cv2.GaussianBlur(shadow, (0, 0), softness)
     _blend_region(canvas, x - pad, y - pad, shadow * strength, None)

@@ -62,7 +62,7 @@ def _pattern(img: np.ndarray, product: Product, rng: np.random.Generator) -> Non
     fam = product.family
     h, w = img.shape[:2]
     accent = np.array(fam.accent_rgb, np.float32)
-    base = img.astype(np.float32)
+    base: np.ndarray = img.astype(np.float32)
     if fam.pattern == "gradient":
         ramp = np.linspace(1.1, 0.75, h, dtype=np.float32)[:, None, None]
         base = base * ramp

@@ -34,7 +34,9 @@ def upgrade() -> None:
     op.create_table(
         "gallery_images",
         sa.Column("id", faiss_id, primary_key=True, autoincrement=True),
-        sa.Column("product_id", sa.Integer(), sa.ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "product_id", sa.Integer(), sa.ForeignKey("products.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("image_path", sa.String(500), nullable=False),
         sa.Column("box_x1", sa.Float(), nullable=False),
         sa.Column("box_y1", sa.Float(), nullable=False),

@@ -1,0 +1,172 @@
+"""Live enrolment and removal of gallery images, keeping catalog, index and stored photos consistent.
+
+Enrolment does all fallible work (decode, detect, crop, embed) before writing anything; the writes (photo files,
+catalog rows, index vectors) then happen under the gallery lock and are undone together if one fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from trayscan.catalog.repository import Catalog, ImageRecord, NewImage
+from trayscan.errors import TrayscanError
+from trayscan.gallery.index import GalleryIndex
+from trayscan.pipeline.decode import image_suffix
+from trayscan.pipeline.recognize import Recognizer
+from trayscan.pipeline.search import search_neighbours
+from trayscan.schemas import ConfusableWarning, EnrolmentPublic, ImageDeleted, ImageOutcome, ProductDeleted
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Photo:
+    filename: str | None
+    data: bytes
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    photo: Photo
+    box: tuple[float, float, float, float]
+    score: float | None  # None: no detection, the whole photo is the crop
+
+
+class Enroller:
+    def __init__(
+        self,
+        recognizer: Recognizer,
+        catalog: Catalog,
+        gallery: GalleryIndex,
+        image_dir: Path,
+        confusable_similarity: float,
+    ) -> None:
+        self.recognizer = recognizer
+        self.catalog = catalog
+        self.gallery = gallery
+        self.image_dir = image_dir
+        self.confusable_similarity = confusable_similarity
+
+    def enrol(self, sku: str, photos: list[Photo]) -> EnrolmentPublic:
+        self.catalog.get_product(sku)  # unknown SKU: 404 before any work
+        prepared, embeddings = self.prepare(photos)
+        warnings = self._confusables(sku, embeddings)
+        ids = self._write(sku, prepared, embeddings)
+        outcomes = [
+            ImageOutcome(
+                index=index,
+                filename=item.photo.filename,
+                status="enrolled" if item.score is not None else "enrolled_whole_image",
+                image_id=image_id,
+                box=[round(v, 1) for v in item.box],
+                score=None if item.score is None else round(item.score, 4),
+            )
+            for index, (item, image_id) in enumerate(zip(prepared, ids, strict=True))
+        ]
+        return EnrolmentPublic(
+            sku=sku,
+            enrolled=len(ids),
+            images=outcomes,
+            warnings=warnings,
+            gallery_version=self.gallery.version,
+        )
+
+    def prepare(self, photos: list[Photo]) -> tuple[list[PreparedPhoto], np.ndarray]:
+        """Decode each photo, take its best detection (or the whole photo), embed all crops in one batch."""
+        prepared: list[PreparedPhoto] = []
+        crops: list[np.ndarray] = []
+        for index, photo in enumerate(photos):
+            try:
+                image = self.recognizer.decode(photo.data)
+            except TrayscanError as error:
+                # Same status, but say which photo failed.
+                raise type(error)(f"image {index} ({photo.filename}): {error.detail}") from error
+            detections = self.recognizer.detect(image)
+            if detections:
+                prepared.append(PreparedPhoto(photo, detections[0].box, detections[0].score))
+            else:
+                height, width = image.shape[:2]
+                prepared.append(PreparedPhoto(photo, (0.0, 0.0, float(width), float(height)), None))
+            crops.extend(self.recognizer.crop(image, [prepared[-1].box]))
+        return prepared, self.recognizer.embed(crops)
+
+    def _confusables(self, sku: str, embeddings: np.ndarray) -> list[ConfusableWarning]:
+        if self.gallery.live_count == 0 or len(embeddings) == 0:
+            return []
+        closest: dict[str, float] = {}
+        for row in search_neighbours(
+            self.gallery, self.catalog.active_labels, embeddings, self.recognizer.settings.top_k
+        ):
+            for neighbour in row:
+                if neighbour.sku != sku and neighbour.similarity >= self.confusable_similarity:
+                    closest[neighbour.sku] = max(closest.get(neighbour.sku, -1.0), neighbour.similarity)
+        return [
+            ConfusableWarning(
+                sku=other,
+                similarity=round(similarity, 4),
+                message=f"confusable with {other}: similarity {similarity:.2f} >= {self.confusable_similarity:.2f}",
+            )
+            for other, similarity in sorted(closest.items(), key=lambda kv: -kv[1])
+        ]
+
+    def _write(self, sku: str, prepared: list[PreparedPhoto], embeddings: np.ndarray) -> list[int]:
+        with self.gallery.lock, self._stored_photos(sku, prepared) as paths:
+            added: list[int] = []
+            try:
+                with self.catalog.transaction() as session:
+                    new_images = [
+                        NewImage(path, item.box, embedding, self.recognizer.embedder.name)
+                        for path, item, embedding in zip(paths, prepared, embeddings, strict=True)
+                    ]
+                    ids = self.catalog.add_images(session, sku, new_images)
+                    self.gallery.add(embeddings, ids)
+                    added = ids
+            except BaseException:
+                if added:  # the index took the vectors but the catalog did not commit them
+                    self.gallery.remove(added)
+                raise
+            return added
+
+    @contextmanager
+    def _stored_photos(self, sku: str, prepared: list[PreparedPhoto]) -> Iterator[list[str]]:
+        """Write the photos (kept for re-embedding with a future embedder); delete them if the enrolment fails.
+
+        Yields their paths relative to `image_dir`, as the catalog stores them.
+        """
+        (self.image_dir / sku).mkdir(parents=True, exist_ok=True)
+        paths: list[str] = []
+        try:
+            for item in prepared:
+                path = f"{sku}/{uuid.uuid4().hex}{image_suffix(item.photo.data)}"
+                (self.image_dir / path).write_bytes(item.photo.data)
+                paths.append(path)
+            yield paths
+        except BaseException:
+            for path in paths:
+                (self.image_dir / path).unlink(missing_ok=True)
+            raise
+
+    def remove_product(self, sku: str) -> ProductDeleted:
+        with self.gallery.lock:
+            images = self.catalog.delete_product(sku)
+            self.gallery.remove([image.id for image in images])
+        self._delete_files(images)
+        return ProductDeleted(sku=sku, images_removed=len(images), gallery_version=self.gallery.version)
+
+    def remove_image(self, image_id: int) -> ImageDeleted:
+        with self.gallery.lock:
+            image = self.catalog.delete_image(image_id)
+            self.gallery.remove([image.id])
+        self._delete_files([image])
+        return ImageDeleted(id=image.id, sku=image.sku, gallery_version=self.gallery.version)
+
+    def _delete_files(self, images: list[ImageRecord]) -> None:
+        for image in images:
+            (self.image_dir / image.image_path).unlink(missing_ok=True)

@@ -1,0 +1,264 @@
+"""`trayscan train embedder`: PP-LCNet + FC-512 + ArcMargin on crops of `train` SKUs, then export.
+
+Recipe from PaddleClas GeneralRecognition (RecModel, flatten stop layer, FC neck 1280->512, ArcMargin margin 0.2
+scale 30). Differences, because there is no pretrained backbone here and the run is short on 2 CPU cores: AdamW
+with warm-up + cosine instead of Momentum 0.04, and the ArcMargin margin ramps up from 0 over the first part of
+training (a full margin on random features stalls from-scratch training).
+
+Reproducible: batch k is drawn from a generator seeded by (seed, k), so a resumed run sees the same batches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from trayscan.inference.preprocess import RecPreprocess
+from trayscan.train.augment import AugmentConfig, augment
+from trayscan.train.crops import CropSet, extract
+
+MEAN = (0.485, 0.456, 0.406)  # ImageNet statistics, as PaddleClas RecPreProcess
+STD = (0.229, 0.224, 0.225)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="trayscan train embedder", description=__doc__.split("\n")[0])
+    p.add_argument("--data", type=Path, required=True, help="trayscan synth output with train-SKU trays + enrolment")
+    p.add_argument("--val", type=Path, help="optional synth output with novel-SKU trays: recall@1 while training")
+    p.add_argument("--out", type=Path, default=Path("models/embedder/lcnet"))
+    p.add_argument("--ckpt-dir", type=Path, help="default: models/checkpoints/embedder-<out name>")
+    p.add_argument("--scale", type=float, default=0.5, help="PP-LCNet width (0.25 .. 2.5)")
+    p.add_argument("--size", type=int, default=128, help="square input side (train and inference)")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--steps", type=int, help="optimizer steps (overrides --epochs)")
+    p.add_argument("--epochs", type=float, default=6.0, help="passes over the stored crops")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--warmup", type=float, default=0.05, help="share of steps with linear lr warm-up")
+    p.add_argument("--margin-ramp", type=float, default=0.2, help="share of steps over which the margin reaches 0.2")
+    p.add_argument("--enrol-share", type=float, default=0.35, help="share of samples taken from enrolment photos")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--ckpt-every", type=float, default=180.0, help="seconds between checkpoints")
+    p.add_argument("--val-every", type=int, default=500, help="steps between validation runs (with --val)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint (the default when one exists)")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--export-only", action="store_true", help="export the checkpoint without training")
+    return p.parse_args(argv)
+
+
+def load_crops(data: Path, side: int, splits: set[str], enrol: bool = True) -> CropSet:
+    """Crops cached next to the data folder (data/ is git-ignored; the dataset itself stays untouched)."""
+    tag = "-".join(sorted(splits)) + ("" if enrol else "-trays")
+    cache = data.parent / ".cache" / f"{data.name}-crops-{tag}-{side}.npz"
+    if cache.exists():
+        return CropSet.load(cache)
+    print(f"cutting crops from {data} (once; cached at {cache})", flush=True)
+    crops = extract(data, side=side, splits=splits, include_enrol=enrol)
+    crops.save(cache)
+    return crops
+
+
+class BatchSampler:
+    """Class-balanced batches: class uniform, then enrolment photo or tray crop, then an instance."""
+
+    def __init__(self, crops: CropSet, class_of: dict[int, int], size: int, enrol_share: float, seed: int) -> None:
+        self.crops = crops
+        self.class_of = class_of
+        self.enrol_share = enrol_share
+        self.seed = seed
+        self.aug = AugmentConfig()
+        self.pre = RecPreprocess(width=size, height=size, scale=1 / 255, mean=MEAN, std=STD)
+        self.by_class: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for cid in class_of:
+            idx = np.flatnonzero(crops.labels == cid)
+            src = crops.source[idx]
+            self.by_class[cid] = (idx[src == 0], idx[src == 1])
+        self.class_ids = np.array(sorted(class_of), dtype=np.int64)
+
+    def batch(self, step: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([self.seed, step])
+        images, labels = [], []
+        for cid in rng.choice(self.class_ids, size=batch_size):
+            trays, enrol = self.by_class[int(cid)]
+            pool = enrol if (len(enrol) and (rng.random() < self.enrol_share or not len(trays))) else trays
+            k = int(pool[rng.integers(len(pool))])
+            other = int(rng.integers(len(self.crops)))  # an occluder cut from another item
+            patch = self.crops.image(other)
+            images.append(augment(self.crops.image(k), self.crops.boxes[k], rng, self.aug, patch))
+            labels.append(self.class_of[int(cid)])
+        return self.pre(images), np.array(labels, dtype=np.int64)[:, None]
+
+
+def lr_at(step: int, total: int, base: float, warmup: float) -> float:
+    w = max(1, int(total * warmup))
+    if step < w:
+        return base * (step + 1) / w
+    return 0.5 * base * (1 + math.cos(math.pi * (step - w) / max(1, total - w)))
+
+
+def make_val_set(val: Path, side: int) -> tuple[CropSet, CropSet]:
+    crops = load_crops(val, side, {"novel"})
+    gallery = _subset(crops, crops.source == 1)
+    queries = _subset(crops, crops.source == 0)
+    return gallery, queries
+
+
+def _subset(c: CropSet, mask: np.ndarray) -> CropSet:
+    idx = np.flatnonzero(mask)
+    parts = [c.image(int(k)).reshape(-1) for k in idx]
+    offsets = np.zeros(len(idx) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([p.size for p in parts])
+    return CropSet(buffer=np.concatenate(parts) if parts else np.zeros(0, np.uint8), offsets=offsets,
+                   shapes=c.shapes[idx], boxes=c.boxes[idx], labels=c.labels[idx], source=c.source[idx],
+                   visible=c.visible[idx])
+
+
+def _box_crops(c: CropSet) -> list[np.ndarray]:
+    out = []
+    for k in range(len(c)):
+        x1, y1, x2, y2 = (int(round(v)) for v in c.boxes[k])
+        out.append(c.image(k)[max(0, y1):y2, max(0, x1):x2])
+    return out
+
+
+def val_recall(model: Any, gallery: CropSet, queries: CropSet, pre: RecPreprocess, limit: int = 600) -> float:
+    """Recall@1 of tray crops against enrolment crops with the eager model (cosine on normalised features)."""
+    import paddle
+    import paddle.nn.functional as F
+
+    def embed(images: list[np.ndarray]) -> np.ndarray:
+        feats = []
+        for i in range(0, len(images), 64):
+            x = paddle.to_tensor(pre(images[i:i + 64]))
+            feats.append(F.normalize(model.neck(model.backbone(x)), axis=1).numpy())
+        return np.concatenate(feats)
+
+    model.eval()
+    with paddle.no_grad():
+        g = embed(_box_crops(gallery))
+        q_crops = _box_crops(queries)[:limit]
+        q = embed(q_crops)
+    model.train()
+    top = (q @ g.T).argmax(axis=1)
+    return float(np.mean(gallery.labels[top] == queries.labels[:limit]))
+
+
+def write_infer_cfg(out: Path, size: int) -> None:
+    cfg = {
+        "model_type": "embedder",
+        "embedding_dim": 512,
+        "input_name": "x",
+        "output_normalized": True,
+        "RecPreProcess": {"transform_ops": [
+            {"ResizeImage": {"size": size}},
+            {"NormalizeImage": {"scale": "1.0/255.0", "mean": list(MEAN), "std": list(STD), "order": ""}},
+            {"ToCHWImage": None},
+        ]},
+    }
+    header = "# Preprocessing of the crops, PaddleClas RecPreProcess style; applied to RGB (BGR input is converted).\n"
+    (out / "infer_cfg.yml").write_text(header + yaml.safe_dump(cfg, sort_keys=False))
+
+
+def export(model: Any, args: argparse.Namespace, state: dict[str, Any]) -> None:
+    from trayscan.inference.convert import convert
+    from trayscan.train.embedder_model import export_paddle
+
+    out: Path = args.out
+    export_paddle(model, args.size, out)
+    log = convert(out, out / "inference.onnx")
+    (out / "paddle2onnx.log").write_text(log)
+    write_infer_cfg(out, args.size)
+    (out / "training.json").write_text(json.dumps(state, indent=1))
+    print(f"exported {out}: inference.json/.pdiparams, inference.onnx, infer_cfg.yml", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    import paddle
+    import paddle.nn.functional as F
+
+    from trayscan.train.common import Checkpointer, Progress, seed_everything, set_device_and_threads
+    from trayscan.train.embedder_model import ARC_MARGIN, build_rec_model
+
+    set_device_and_threads(args.device, args.threads)
+    seed_everything(args.seed)
+    side = int(args.size * 1.5)  # stored crops keep some resolution for zoom / rotation
+    crops = load_crops(args.data, side, {"train"})
+    class_ids = sorted(int(c) for c in np.unique(crops.labels))
+    class_of = {cid: i for i, cid in enumerate(class_ids)}
+    print(f"{len(crops)} crops ({int((crops.source == 1).sum())} enrolment) of {len(class_ids)} train SKUs", flush=True)
+
+    model = build_rec_model(args.scale, len(class_ids))
+    n_params = sum(int(np.prod(p.shape)) for n, p in model.named_parameters() if not n.startswith("head"))
+    steps = args.steps or max(1, int(args.epochs * len(crops) / args.batch))
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
+    opt = paddle.optimizer.AdamW(learning_rate=args.lr, parameters=model.parameters(), weight_decay=args.weight_decay,
+                                 apply_decay_param_fun=lambda name: any(name == p.name for p in decay))
+    ckpt = Checkpointer(args.ckpt_dir or Path("models/checkpoints") / f"embedder-{args.out.name}", args.ckpt_every)
+    state: dict[str, Any] = {
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "steps": steps, "step": 0, "train_seconds": 0.0, "classes": class_ids, "params_embedding": n_params,
+        "crops": len(crops), "machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "history": [],
+    }
+    if ckpt.exists() and not args.fresh:
+        state = ckpt.load(model, opt)
+        if state["classes"] != class_ids:
+            raise SystemExit(f"checkpoint {ckpt.directory} was trained on other classes; use --fresh")
+        print(f"resumed from {ckpt.directory} at step {state['step']}/{state['steps']}", flush=True)
+        steps = state["steps"]
+    elif args.resume:
+        print(f"no checkpoint in {ckpt.directory}: starting fresh", flush=True)
+
+    if not args.export_only and state["step"] < steps:
+        _train(model, opt, crops, class_of, args, state, steps, ckpt, F, paddle, ARC_MARGIN, Progress)
+    model.eval()
+    export(model, args, state)
+    return 0
+
+
+def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args: argparse.Namespace,
+           state: dict[str, Any], steps: int, ckpt: Any, F: Any, paddle: Any, margin: float, progress_cls: Any) -> None:
+    sampler = BatchSampler(crops, class_of, args.size, args.enrol_share, args.seed)
+    val = make_val_set(args.val, int(args.size * 1.5)) if args.val else None
+    progress = progress_cls(steps)
+    model.train()
+    t_start, trained_before = time.monotonic(), state["train_seconds"]
+    loss_avg = acc_avg = 0.0
+    for step in range(state["step"], steps):
+        ramp = min(1.0, (step + 1) / max(1, steps * args.margin_ramp))
+        model.head.margin = margin * ramp
+        opt.set_lr(lr_at(step, steps, args.lr, args.warmup))
+        x, y = sampler.batch(step, args.batch)
+        out = model(paddle.to_tensor(x), paddle.to_tensor(y))
+        loss = F.cross_entropy(out["logits"], paddle.to_tensor(y))
+        loss.backward()
+        opt.step()
+        opt.clear_grad()
+        acc = float((out["logits"].argmax(axis=1).numpy() == y[:, 0]).mean())
+        loss_avg = 0.95 * loss_avg + 0.05 * float(loss) if step > state["step"] else float(loss)
+        acc_avg = 0.95 * acc_avg + 0.05 * acc if step > state["step"] else acc
+        progress.update(step + 1, items=args.batch, loss=loss_avg, acc=acc_avg, lr=opt.get_lr(), margin=model.head.margin)
+        state["step"] = step + 1
+        state["train_seconds"] = trained_before + time.monotonic() - t_start
+        if val is not None and ((step + 1) % args.val_every == 0 or step + 1 == steps):
+            r1 = val_recall(model, *val, sampler.pre)
+            state["history"].append({"step": step + 1, "loss": loss_avg, "val_recall1": r1})
+            print(f"step {step + 1}: val recall@1 (novel SKUs) {r1:.4f}", flush=True)
+        if ckpt.due() or step + 1 == steps:
+            ckpt.save(model, opt, state)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
