@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PACKAGES := fonts-noto-cjk openclipart-png
 
-.PHONY: run test lint unit system-deps venv demo train-env clean
+.PHONY: run test lint unit system-deps venv demo train-env clean bench
 
 run: system-deps venv
 	$(BIN)/trayscan serve
@@ -31,6 +31,10 @@ system-deps:
 
 demo: system-deps venv
 	$(BIN)/trayscan synth --out data/demo --seed 1 --trays 20 --preview data/demo/preview.png
+
+# Speed and memory figures (bench/RESULTS.md): pipeline on both engines, HTTP, gallery. Takes several minutes.
+bench: system-deps venv
+	$(BIN)/trayscan bench all --results bench/RESULTS.md --json build/bench-results.json
 
 # Training tools in their own venv: paddleclas / paddledet pin numpy 1.23 and opencv 4.5 (shared/NOTES.md).
 train-env:

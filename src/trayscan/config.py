@@ -38,6 +38,7 @@ class ModelSettings(BaseModel):
     detector_dir: Path = Path("models/detector/mainbody")
     embedder_dir: Path = Path("models/embedder/lcnet")
     engine: Literal["onnxruntime", "paddle"] = "onnxruntime"
+    threads: int = Field(default=2, ge=1, description="Intra-op threads of each model session")
 
 
 class GallerySettings(BaseModel):
@@ -75,8 +76,8 @@ class DemoSettings(BaseModel):
 
     enabled: bool = True
     seed: int = 1
-    families: int = Field(default=4, ge=1)
-    split: Literal["train", "novel", "all"] = "train"
+    families: int = Field(default=60, ge=1, description="`trayscan synth` default world")
+    split: Literal["train", "novel", "all"] = "all"  # trays of `trayscan synth` show every SKU by default
 
 
 class Settings(BaseSettings):

@@ -19,7 +19,7 @@ from trayscan.catalog.repository import Catalog, ImageRecord, NewImage
 from trayscan.errors import TrayscanError
 from trayscan.gallery.index import GalleryIndex
 from trayscan.pipeline.decode import image_suffix
-from trayscan.pipeline.recognize import Recognizer
+from trayscan.pipeline.recognize import Stages
 from trayscan.pipeline.search import search_neighbours
 from trayscan.schemas import ConfusableWarning, EnrolmentPublic, ImageDeleted, ImageOutcome, ProductDeleted
 
@@ -42,13 +42,13 @@ class PreparedPhoto:
 class Enroller:
     def __init__(
         self,
-        recognizer: Recognizer,
+        stages: Stages,
         catalog: Catalog,
         gallery: GalleryIndex,
         image_dir: Path,
         confusable_similarity: float,
     ) -> None:
-        self.recognizer = recognizer
+        self.stages = stages
         self.catalog = catalog
         self.gallery = gallery
         self.image_dir = image_dir
@@ -84,25 +84,25 @@ class Enroller:
         crops: list[np.ndarray] = []
         for index, photo in enumerate(photos):
             try:
-                image = self.recognizer.decode(photo.data)
+                image = self.stages.decode(photo.data)
             except TrayscanError as error:
                 # Same status, but say which photo failed.
                 raise type(error)(f"image {index} ({photo.filename}): {error.detail}") from error
-            detections = self.recognizer.detect(image)
+            detections = self.stages.detect(image)
             if detections:
                 prepared.append(PreparedPhoto(photo, detections[0].box, detections[0].score))
             else:
                 height, width = image.shape[:2]
                 prepared.append(PreparedPhoto(photo, (0.0, 0.0, float(width), float(height)), None))
-            crops.extend(self.recognizer.crop(image, [prepared[-1].box]))
-        return prepared, self.recognizer.embed(crops)
+            crops.extend(self.stages.crop(image, [prepared[-1].box]))
+        return prepared, self.stages.embed(crops)
 
     def _confusables(self, sku: str, embeddings: np.ndarray) -> list[ConfusableWarning]:
         if self.gallery.live_count == 0 or len(embeddings) == 0:
             return []
         closest: dict[str, float] = {}
         for row in search_neighbours(
-            self.gallery, self.catalog.active_labels, embeddings, self.recognizer.settings.top_k
+            self.gallery, self.catalog.active_labels, embeddings, self.stages.settings.top_k
         ):
             for neighbour in row:
                 if neighbour.sku != sku and neighbour.similarity >= self.confusable_similarity:
@@ -122,7 +122,7 @@ class Enroller:
             try:
                 with self.catalog.transaction() as session:
                     new_images = [
-                        NewImage(path, item.box, embedding, self.recognizer.embedder.name)
+                        NewImage(path, item.box, embedding, self.stages.embedder.name)
                         for path, item, embedding in zip(paths, prepared, embeddings, strict=True)
                     ]
                     ids = self.catalog.add_images(session, sku, new_images)

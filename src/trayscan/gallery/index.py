@@ -170,9 +170,19 @@ class GalleryIndex:
             if stale.name != self._index_file:
                 stale.unlink(missing_ok=True)
 
+    @staticmethod
+    def stored_embedder(directory: Path) -> str | None:
+        """Name of the embedder the persisted gallery was built with, if there is one."""
+        try:
+            return str(json.loads((directory / MANIFEST).read_text())["embedder"])
+        except (OSError, ValueError, KeyError):
+            return None
+
     @classmethod
     def load(cls, directory: Path, params: IndexParams, embedder: str) -> GalleryIndex | None:
         """The persisted gallery, or None if there is none or it does not fit these params and embedder."""
+        if not (directory / MANIFEST).is_file():
+            return None
         try:
             manifest = json.loads((directory / MANIFEST).read_text())
             if manifest.get("format") != FORMAT_VERSION:

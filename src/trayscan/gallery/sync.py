@@ -17,7 +17,7 @@ import numpy as np
 from trayscan.catalog.repository import Catalog, ImageRecord
 from trayscan.errors import TrayscanError
 from trayscan.gallery.index import GalleryIndex, IndexParams
-from trayscan.pipeline.recognize import Recognizer
+from trayscan.pipeline.recognize import Stages
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,11 @@ def no_progress(items: Iterable[T], total: int, description: str) -> Iterable[T]
 
 
 def open_gallery(
-    directory: Path, params: IndexParams, catalog: Catalog, recognizer: Recognizer, image_dir: Path
+    directory: Path, params: IndexParams, catalog: Catalog, stages: Stages, image_dir: Path
 ) -> GalleryIndex:
     """The persisted index if it matches the catalog, else one rebuilt from the catalog."""
-    embedder = recognizer.embedder.name
-    reembed(catalog, recognizer, image_dir, only_stale=True)
+    embedder = stages.embedder.name
+    reembed(catalog, stages, image_dir, only_stale=True)
     gallery = GalleryIndex.load(directory, params, embedder)
     if gallery is not None and gallery.live_ids == current_image_ids(catalog.images(), embedder, params.dim):
         log.info("gallery v%d loaded: %d images", gallery.version, gallery.live_count)
@@ -73,13 +73,13 @@ def rebuild(gallery: GalleryIndex, catalog: Catalog) -> int:
 
 def reembed(
     catalog: Catalog,
-    recognizer: Recognizer,
+    stages: Stages,
     image_dir: Path,
     only_stale: bool,
     progress: Progress[list[ImageRecord]] = no_progress,
 ) -> int:
     """Embed stored photos again with the current embedder; returns how many were updated."""
-    embedder = recognizer.embedder
+    embedder = stages.embedder
     images = [
         image
         for image in catalog.images()
@@ -91,13 +91,15 @@ def reembed(
         crops, ids = [], []
         for image in batch:
             try:
-                decoded = recognizer.decode((image_dir / image.image_path).read_bytes())
+                decoded = stages.decode((image_dir / image.image_path).read_bytes())
             except (OSError, TrayscanError) as error:
-                log.warning("gallery image %d cannot be re-embedded (%s): left out of the index", image.id, error)
+                log.warning(
+                    "gallery image %d cannot be re-embedded (%s): left out of the index", image.id, error
+                )
                 continue
-            crops.extend(recognizer.crop(decoded, [image.box]))
+            crops.extend(stages.crop(decoded, [image.box]))
             ids.append(image.id)
-        embeddings = recognizer.embed(crops)
+        embeddings = stages.embed(crops)
         catalog.replace_embeddings(dict(zip(ids, embeddings, strict=True)), embedder.name)
         updated += len(ids)
     return updated

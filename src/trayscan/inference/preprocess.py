@@ -148,10 +148,9 @@ class DetPreprocess:
             sy, sx = th / h, tw / w
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         resized = cv2.resize(rgb, None, fx=sx, fy=sy, interpolation=self.interpolation)
-        img = resized.astype(np.float32)
-        if self.is_scale:
-            img *= np.float32(1.0 / 255.0)
-        img = (img - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
+        scale = np.float32(1.0 / 255.0 if self.is_scale else 1.0)
+        img: np.ndarray = (resized.astype(np.float32) * scale - np.asarray(self.mean, np.float32)) / np.asarray(
+            self.std, np.float32)
         chw = img.transpose(2, 0, 1)
         rh, rw = chw.shape[1:]
         if self.pad_stride > 0:

@@ -52,20 +52,14 @@ class Recognition:
     gallery_version: int
 
 
-class Recognizer:
+class Stages:
+    """The per-image stages with their settings; shared by checkout, enrolment and re-embedding."""
+
     def __init__(
-        self,
-        detector: Detector,
-        embedder: Embedder,
-        gallery: GalleryIndex,
-        labels: LabelLookup,
-        settings: PipelineSettings,
-        limits: ImageLimits,
+        self, detector: Detector, embedder: Embedder, settings: PipelineSettings, limits: ImageLimits
     ) -> None:
         self.detector = detector
         self.embedder = embedder
-        self.gallery = gallery
-        self.labels = labels
         self.settings = settings
         self.limits = limits
 
@@ -83,29 +77,35 @@ class Recognizer:
     def embed(self, crops: list[np.ndarray]) -> np.ndarray:
         return embed_crops(self.embedder, crops)
 
+
+class Recognizer:
+    def __init__(self, stages: Stages, gallery: GalleryIndex, labels: LabelLookup) -> None:
+        self.stages = stages
+        self.gallery = gallery
+        self.labels = labels
+
     def recognize(self, data: bytes) -> Recognition:
+        stages, settings = self.stages, self.stages.settings
         timings = Timings()
         start = time.perf_counter()
         with timings.stage("decode"):
-            image = self.decode(data)
+            image = stages.decode(data)
         if self.gallery.live_count == 0:
             raise GalleryEmptyError("the gallery is empty: enrol products before checkout")
         with timings.stage("detect"):
-            detections = self.detect(image)
+            detections = stages.detect(image)
         with timings.stage("embed"):
-            embeddings = self.embed(self.crop(image, [d.box for d in detections]))
+            embeddings = stages.embed(stages.crop(image, [d.box for d in detections]))
         with timings.stage("search"):
             version = self.gallery.version
             neighbours = (
-                search_neighbours(self.gallery, self.labels, embeddings, self.settings.top_k)
-                if detections
-                else []
+                search_neighbours(self.gallery, self.labels, embeddings, settings.top_k) if detections else []
             )
-        decisions = [decide(row, self.settings.similarity_threshold) for row in neighbours]
+        decisions = [decide(row, settings.similarity_threshold) for row in neighbours]
         candidates = [
             Candidate(d.box, d.score, decision.sku) for d, decision in zip(detections, decisions, strict=True)
         ]
-        kept = dedupe(candidates, self.settings.duplicate_iou, self.settings.duplicate_containment)
+        kept = dedupe(candidates, settings.duplicate_iou, settings.duplicate_containment)
         timings.ms["total"] = round((time.perf_counter() - start) * 1000.0, 2)
         boxes = [RecognizedBox(detections[i].box, detections[i].score, decisions[i]) for i in kept]
         return Recognition(boxes=boxes, timings_ms=timings.ms, gallery_version=version)

@@ -121,7 +121,7 @@ def _degrade(img: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator) -> n
             kernel = cv2.warpAffine(kernel, m, (k, k))
             img = cv2.filter2D(img, -1, kernel / max(kernel.sum(), 1e-6))
     if rng.random() < cfg.noise_p:
-        noise = rng.normal(0, rng.uniform(3, 12), size=img.shape)
+        noise = rng.standard_normal(size=img.shape, dtype=np.float32) * np.float32(rng.uniform(3, 12))
         img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
     if rng.random() < cfg.jpeg_p:
         ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 90))])
@@ -131,14 +131,20 @@ def _degrade(img: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator) -> n
 
 
 def augment(img: np.ndarray, box: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig,
-            patch: np.ndarray | None = None) -> np.ndarray:
-    """A stored crop (with margin) and its item box -> one augmented BGR item crop."""
+            patch: np.ndarray | None = None, size: int | None = None) -> np.ndarray:
+    """A stored crop (with margin) and its item box -> one augmented BGR item crop.
+
+    With `size`, the crop is squared to size x size right after cutting (as the embedder's preprocessing will
+    do), so the pixel-level steps run on the small image: 4x less augmentation time on 2 cores.
+    """
     if rng.random() < cfg.rotate_p:
         # Right angles keep the crop tight; free angles add background corners like a rotated item on a tray.
         angle = float(rng.choice([0, 90, 180, 270])) + (rng.uniform(-180, 180) if rng.random() < 0.6 else 0.0)
         fill = tuple(int(v) for v in rng.integers(0, 256, size=3))
         img, box = _rotate_with_box(img, box, angle, fill)
     img = _jittered_crop(img, box, cfg.box_jitter, rng)
+    if size is not None:
+        img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA if max(img.shape[:2]) > size else cv2.INTER_LINEAR)
     if rng.random() < cfg.occlude_p:
         img = _occlude(img, rng, cfg.occlude_max, patch)
     img = _photometric(img, cfg, rng)

@@ -36,10 +36,9 @@ def set_device_and_threads(device: str, threads: int) -> None:
         paddle.set_device("cpu")
         # Paddle reads this at first kernel launch; setting it here covers runs started without the env var.
         paddle.set_flags({"FLAGS_use_mkldnn": False})
-        try:
-            paddle.base.core.set_num_threads(threads)
-        except AttributeError:  # older/newer paddle: OMP_NUM_THREADS is the fallback
-            pass
+        set_threads = getattr(paddle.base.core, "set_num_threads", None)  # absent: OMP_NUM_THREADS applies
+        if set_threads is not None:
+            set_threads(threads)
     else:
         paddle.set_device("gpu")
 

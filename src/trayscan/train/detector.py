@@ -33,7 +33,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--lr", type=float, help="peak learning rate (default from the config)")
     p.add_argument("--static-assigner-frac", type=float, default=0.33,
                    help="share of the steps that use ATSS before the task-aligned assigner (PicoDet: 100/300)")
-    p.add_argument("--ema-decay", type=float, default=0.999)
+    p.add_argument("--ema-decay", type=float, default=0.998)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     p.add_argument("--threads", type=int, default=2)
@@ -96,6 +96,17 @@ def init_backbone(model, path: Path) -> None:
     print(f"init-backbone: copied {len(copied)}/{len(target)} tensors from {path}", flush=True)
 
 
+def resume(ckpt: Checkpointer, model, optimizer) -> dict:
+    """Last checkpoint; a copy committed without optimizer state (size limit) restarts momentum at zero."""
+    import paddle
+
+    if (ckpt.directory / "last.pdopt").exists():
+        return ckpt.load(model, optimizer)
+    print("resume: no last.pdopt, momentum starts from zero", flush=True)
+    model.set_state_dict(paddle.load(str(ckpt.directory / "last.pdparams")))
+    return json.loads(ckpt.state_path.read_text())
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     set_device_and_threads(args.device, args.threads)
@@ -127,7 +138,7 @@ def main(argv: list[str]) -> int:
     ema = Ema(model, args.ema_decay)
     state = {"step": 0, "best_ap50": -1.0, "best_step": -1, "train_s": 0.0, "history": []}
     if args.resume and ckpt.exists():
-        state = ckpt.load(model, optimizer)
+        state = resume(ckpt, model, optimizer)
         ema = Ema(model, args.ema_decay, updates=state["step"])
         ema_path = work / "last.ema.pdparams"
         if ema_path.exists():
@@ -179,12 +190,13 @@ def main(argv: list[str]) -> int:
         if ckpt.due():
             save(step + 1)
             model.train()
-    save(steps)
+    if state["step"] != steps:
+        save(steps)
     print(f"done: {steps} steps, {state['train_s'] / 3600:.2f} h, best AP50 {state['best_ap50']:.4f} "
           f"at step {state['best_step']}", flush=True)
     (work / "summary.json").write_text(json.dumps(state, indent=1))
     if args.out:
         from trayscan.train.det_export import export_all
 
-        export_all(args.arch, args.size, work / "best.ema.pdparams", args.out)
+        export_all(args.arch, args.size, work / "best.ema.pdparams", args.out, args.val)
     return 0

@@ -13,11 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing as mp
 import platform
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import yaml
 
@@ -48,6 +51,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--workers", type=int, default=1, help="processes that build augmented batches ahead")
     p.add_argument("--ckpt-every", type=float, default=180.0, help="seconds between checkpoints")
     p.add_argument("--val-every", type=int, default=500, help="steps between validation runs (with --val)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint (the default when one exists)")
@@ -94,9 +98,61 @@ class BatchSampler:
             k = int(pool[rng.integers(len(pool))])
             other = int(rng.integers(len(self.crops)))  # an occluder cut from another item
             patch = self.crops.image(other)
-            images.append(augment(self.crops.image(k), self.crops.boxes[k], rng, self.aug, patch))
+            images.append(augment(self.crops.image(k), self.crops.boxes[k], rng, self.aug, patch, self.pre.width))
             labels.append(self.class_of[int(cid)])
         return self.pre(images), np.array(labels, dtype=np.int64)[:, None]
+
+
+class Prefetcher:
+    """Batches built in worker processes, a bounded window ahead of training, in step order.
+
+    Workers are forked, so they share the crop buffer copy-on-write; they only run numpy/cv2, never paddle.
+    Batch k depends only on (seed, k), so results are identical with any number of workers.
+    """
+
+    _sampler: BatchSampler | None = None  # set before fork, read by the workers
+
+    def __init__(self, sampler: BatchSampler, batch_size: int, start: int, stop: int, workers: int,
+                 window: int = 4) -> None:
+        self.batch_size, self.next_submit, self.stop = batch_size, start, stop
+        self.pending: deque[Any] = deque()
+        self.pool = None
+        self.sampler = sampler
+        if workers > 0:
+            Prefetcher._sampler = sampler
+            self.pool = mp.get_context("fork").Pool(workers, initializer=_worker_init)
+            for _ in range(window):
+                self._submit()
+
+    def _submit(self) -> None:
+        if self.pool is not None and self.next_submit < self.stop:
+            self.pending.append(self.pool.apply_async(_worker_batch, (self.next_submit, self.batch_size)))
+            self.next_submit += 1
+
+    def get(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.pool is None:
+            return self.sampler.batch(step, self.batch_size)
+        result = self.pending.popleft().get()
+        self._submit()
+        return result
+
+    def close(self) -> None:
+        if self.pool is not None:
+            # All submitted batches were consumed on a normal finish: a clean close avoids killing workers.
+            if self.pending:
+                self.pool.terminate()
+            else:
+                self.pool.close()
+            self.pool.join()
+
+
+def _worker_init() -> None:
+    cv2.setNumThreads(1)
+
+
+def _worker_batch(step: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    assert Prefetcher._sampler is not None  # set by the parent before forking
+    return Prefetcher._sampler.batch(step, batch_size)
 
 
 def lr_at(step: int, total: int, base: float, warmup: float) -> float:
@@ -231,6 +287,7 @@ def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args:
     sampler = BatchSampler(crops, class_of, args.size, args.enrol_share, args.seed)
     val = make_val_set(args.val, int(args.size * 1.5)) if args.val else None
     progress = progress_cls(steps)
+    prefetch = Prefetcher(sampler, args.batch, state["step"], steps, args.workers)
     model.train()
     t_start, trained_before = time.monotonic(), state["train_seconds"]
     loss_avg = acc_avg = 0.0
@@ -238,7 +295,7 @@ def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args:
         ramp = min(1.0, (step + 1) / max(1, steps * args.margin_ramp))
         model.head.margin = margin * ramp
         opt.set_lr(lr_at(step, steps, args.lr, args.warmup))
-        x, y = sampler.batch(step, args.batch)
+        x, y = prefetch.get(step)
         out = model(paddle.to_tensor(x), paddle.to_tensor(y))
         loss = F.cross_entropy(out["logits"], paddle.to_tensor(y))
         loss.backward()
@@ -256,6 +313,7 @@ def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args:
             print(f"step {step + 1}: val recall@1 (novel SKUs) {r1:.4f}", flush=True)
         if ckpt.due() or step + 1 == steps:
             ckpt.save(model, opt, state)
+    prefetch.close()
 
 
 if __name__ == "__main__":

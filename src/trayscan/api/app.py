@@ -1,0 +1,47 @@
+"""The app factory: `create_app(settings, detector=..., ...)`; parts not given are loaded by the lifespan."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import trayscan
+from trayscan.api.body_limit import BodyLimitMiddleware
+from trayscan.api.errors import install_error_handlers
+from trayscan.api.lifespan import Parts, make_lifespan
+from trayscan.api.routes import admin, checkout, health, products, web
+from trayscan.catalog.repository import Catalog
+from trayscan.config import Settings, load_settings
+from trayscan.gallery.index import GalleryIndex
+from trayscan.inference.base import Detector, Embedder
+
+MULTIPART_OVERHEAD = 1024 * 1024  # headers and boundaries around the photos of one request
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    detector: Detector | None = None,
+    embedder: Embedder | None = None,
+    gallery: GalleryIndex | None = None,
+    catalog: Catalog | None = None,
+) -> FastAPI:
+    settings = settings or load_settings()
+    parts = Parts(detector=detector, embedder=embedder, gallery=gallery, catalog=catalog)
+    app = FastAPI(
+        title="trayscan",
+        version=trayscan.__version__,
+        description="Tray photo in, itemised receipt out; products enrolled live without retraining.",
+        lifespan=make_lifespan(settings, parts),
+    )
+    app.state.settings = settings
+    app.state.services = None
+    app.state.startup_error = None
+    limits = settings.limits
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=limits.max_enrol_images * limits.max_upload_bytes + MULTIPART_OVERHEAD,
+    )
+    install_error_handlers(app)
+    for router in (health.router, checkout.router, products.router, admin.router, web.router):
+        app.include_router(router)
+    return app

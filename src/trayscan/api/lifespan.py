@@ -1,0 +1,103 @@
+"""Startup and shutdown: load models, open the catalog, check the gallery against it, seed the demo catalog.
+
+`load_models` is the one place that knows how engines are loaded (they live in `trayscan.inference`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+
+from trayscan.api.concurrency import CpuRunner
+from trayscan.api.services import Services
+from trayscan.catalog.repository import Catalog
+from trayscan.config import Settings
+from trayscan.gallery.demo import seed_demo_catalog
+from trayscan.gallery.enrolment import Enroller
+from trayscan.gallery.index import GalleryIndex, IndexParams
+from trayscan.gallery.sync import open_gallery
+from trayscan.inference import Detector, Embedder, load_detector, load_embedder
+from trayscan.pipeline.decode import ImageLimits
+from trayscan.pipeline.recognize import Recognizer, Stages
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Parts:
+    """Ready-made parts handed to `create_app` (tests, embedding apps); missing ones are loaded at startup."""
+
+    detector: Detector | None = None
+    embedder: Embedder | None = None
+    gallery: GalleryIndex | None = None
+    catalog: Catalog | None = None
+
+
+def load_models(settings: Settings) -> tuple[Detector, Embedder]:
+    models = settings.models
+    detector = load_detector(models.detector_dir, models.engine, models.threads)
+    embedder = load_embedder(models.embedder_dir, models.engine, models.threads)
+    return detector, embedder
+
+
+def index_params(settings: Settings) -> IndexParams:
+    gallery = settings.gallery
+    return IndexParams(gallery.dim, gallery.hnsw_m, gallery.ef_construction, gallery.ef_search)
+
+
+def build_stages(settings: Settings, detector: Detector, embedder: Embedder) -> Stages:
+    limits = ImageLimits(settings.limits.max_upload_bytes, settings.limits.max_pixels)
+    return Stages(detector, embedder, settings.pipeline, limits)
+
+
+def build_services(settings: Settings, parts: Parts) -> Services:
+    """Load whatever `parts` lacks and wire the use cases. Blocking: run it off the event loop."""
+    detector, embedder = parts.detector, parts.embedder
+    if detector is None or embedder is None:
+        loaded_detector, loaded_embedder = load_models(settings)
+        detector, embedder = detector or loaded_detector, embedder or loaded_embedder
+    if embedder.dim != settings.gallery.dim:
+        raise RuntimeError(
+            f"embedder {embedder.name} gives {embedder.dim}-d features, gallery is {settings.gallery.dim}-d"
+        )
+    catalog = parts.catalog or Catalog.open(settings.sqlalchemy_url)
+    stages = build_stages(settings, detector, embedder)
+    gallery = parts.gallery or open_gallery(
+        settings.gallery.dir, index_params(settings), catalog, stages, settings.image_dir
+    )
+    enroller = Enroller(stages, catalog, gallery, settings.image_dir, settings.pipeline.confusable_similarity)
+    services = Services(
+        settings=settings,
+        catalog=catalog,
+        gallery=gallery,
+        recognizer=Recognizer(stages, gallery, catalog.active_labels),
+        enroller=enroller,
+    )
+    if settings.demo.enabled:
+        seed_demo_catalog(settings.demo, settings.demo_dir, catalog, enroller, settings.currency)
+    return services
+
+
+def make_lifespan(settings: Settings, parts: Parts) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = CpuRunner(settings.server.cpu_threads)
+        app.state.runner = runner
+        app.state.services = None
+        app.state.startup_error = None
+        try:
+            app.state.services = await runner.run(build_services, settings, parts)
+        except Exception as error:  # stay alive and say why in /readyz rather than crash-loop
+            log.exception("startup failed")
+            app.state.startup_error = f"{type(error).__name__}: {error}"
+        yield
+        services: Services | None = app.state.services
+        if services is not None and parts.catalog is None:
+            services.catalog.close()
+
+    return lifespan

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, UploadFile
+
+from trayscan.api.deps import RunnerDep, ServicesDep, read_upload
+from trayscan.api.routes.responses import error_responses
+from trayscan.schemas import ReceiptPublic
+
+router = APIRouter(prefix="/v1", tags=["checkout"])
+
+
+@router.post("/checkout", response_model=ReceiptPublic, responses=error_responses(413, 415, 422, 503))
+async def checkout(
+    image: Annotated[UploadFile, File(description="One tray photo: JPEG, PNG or WebP")],
+    services: ServicesDep,
+    runner: RunnerDep,
+) -> ReceiptPublic:
+    data = await read_upload(image, services.settings.limits.max_upload_bytes)
+    return await runner.run(services.checkout, data)
+
+
+@router.get("/receipts/{receipt_id}", response_model=ReceiptPublic, responses=error_responses(404))
+async def get_receipt(receipt_id: str, services: ServicesDep, runner: RunnerDep) -> ReceiptPublic:
+    return ReceiptPublic.model_validate(await runner.run(services.catalog.get_receipt, receipt_id))

@@ -1,0 +1,1 @@
+"""`trayscan bench`: latency, throughput and memory of the pipeline, the HTTP service and the gallery."""

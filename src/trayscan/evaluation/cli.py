@@ -1,0 +1,187 @@
+"""`trayscan eval`: run every tray of a COCO-style annotation file through trayscan (and/or the PP-ShiTu way)
+and report the RPC checkout metrics.
+
+In-process (default) the models are loaded here and a temporary catalog + gallery is enrolled from the catalog
+CSV and the enrolment photos (default: `catalog.csv` and `enrol/` next to the annotations, as `trayscan synth`
+writes them). With `--url` each tray is POSTed to a running server; with `--admin-token` (or
+TRAYSCAN_ADMIN_TOKEN) the catalog's products the server lacks are first enrolled through its admin API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from trayscan.api import lifespan
+from trayscan.api.services import Services
+from trayscan.bench.stats import machine
+from trayscan.config import Settings, load_settings
+from trayscan.evaluation.baseline import PPShiTuRecognizer
+from trayscan.evaluation.data import AnnotationError, TraySet, load_annotations
+from trayscan.evaluation.http_client import ApiClient
+from trayscan.evaluation.local import empty_service, enrol_catalog, read_catalog
+from trayscan.evaluation.metrics import evaluate
+from trayscan.evaluation.remote import EnrolmentError, enrol_over_http
+from trayscan.evaluation.report import level_summary, markdown, pipeline_result
+from trayscan.evaluation.runner import InProcess, OverHttp, RecognizeFn, TrayRun, run_trays
+from trayscan.inference.base import Detector, Embedder
+
+PIPELINES = ("trayscan", "ppshitu")
+
+
+def load_models(settings: Settings) -> tuple[Detector, Embedder]:
+    """The models named by the settings, loaded as the server loads them (tests replace this with fakes)."""
+    return lifespan.load_models(settings)
+
+
+def model_settings(settings: Settings, args: argparse.Namespace) -> Settings:
+    changes = {"detector_dir": args.detector, "embedder_dir": args.embedder, "engine": args.engine}
+    update = {key: value for key, value in changes.items() if value is not None}
+    return settings.model_copy(update={"models": settings.models.model_copy(update=update)})
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="trayscan eval", description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--annotations", type=Path, required=True, help="COCO json (synth annotations.json or RPC test)"
+    )
+    p.add_argument("--images", type=Path, required=True, help="folder the images' file_name is relative to")
+    p.add_argument(
+        "--url", help="base URL of a running server (e.g. http://127.0.0.1:8000): evaluate over HTTP"
+    )
+    p.add_argument("--pipeline", choices=(*PIPELINES, "both"), default="trayscan")
+    p.add_argument("--out", type=Path, help="write the results as JSON")
+    p.add_argument("--markdown", type=Path, help="write the results as a Markdown table")
+    p.add_argument("--catalog", type=Path, help="catalog CSV (default: catalog.csv beside the annotations)")
+    p.add_argument(
+        "--enrol", type=Path, help="enrolment photos <SKU>/*.jpg (default: enrol/ beside the annotations)"
+    )
+    p.add_argument("--split", choices=("all", "train", "novel"), default="all", help="catalog rows to enrol")
+    p.add_argument("--no-enrol", action="store_true", help="over HTTP: use the server's gallery as it is")
+    p.add_argument(
+        "--admin-token", default=os.environ.get("TRAYSCAN_ADMIN_TOKEN"), help="over HTTP: to enrol"
+    )
+    p.add_argument("--config", type=Path, help="service settings YAML (default: configs/default.yaml)")
+    p.add_argument("--detector", type=Path, help="detector model folder (default: from settings)")
+    p.add_argument("--embedder", type=Path, help="embedder model folder (default: from settings)")
+    p.add_argument("--engine", help="onnxruntime or paddle (default: from settings)")
+    p.add_argument("--limit", type=int, help="only the first N trays")
+    p.add_argument("--workdir", type=Path, help="where the temporary catalog goes (default: a temp folder)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = p.parse_args(argv)
+    if args.url and args.pipeline != "trayscan":
+        p.error("--pipeline ppshitu/both runs in-process only (the server runs trayscan's pipeline)")
+    return args
+
+
+def _progress(quiet: bool) -> Any:
+    def progress(items: Any, total: int, description: str) -> Any:
+        return items if quiet else tqdm(items, total=total, desc=description, unit="tray", file=sys.stderr)
+
+    return progress
+
+
+def _catalog_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    folder = args.annotations.parent
+    return args.catalog or folder / "catalog.csv", args.enrol or folder / "enrol"
+
+
+def run_in_process(
+    args: argparse.Namespace, settings: Settings, trays: TraySet, notes: list[str]
+) -> dict[str, Any]:
+    catalog_csv, enrol_dir = _catalog_paths(args)
+    if not catalog_csv.is_file():
+        raise FileNotFoundError(f"catalog CSV not found: {catalog_csv} (give --catalog)")
+    detector, embedder = load_models(model_settings(settings, args))
+    with tempfile.TemporaryDirectory(prefix="trayscan-eval-") as tmp:
+        service = empty_service(detector, embedder, settings, args.workdir or Path(tmp))
+        try:
+            rows = read_catalog(catalog_csv, settings)
+            build = enrol_catalog(service, rows, enrol_dir, args.split, _progress(args.quiet))
+            notes.append(
+                f"gallery enrolled in-process through the service's enrolment code: {build.products_created} "
+                f"products, {build.images_enrolled} images from {enrol_dir} (split {args.split}); "
+                f"models {detector.name} + {embedder.name}"
+            )
+            return _run_pipelines(args, service, trays)
+        finally:
+            service.catalog.close()
+
+
+def _run_pipelines(args: argparse.Namespace, service: Services, trays: TraySet) -> dict[str, Any]:
+    recognizers: dict[str, RecognizeFn] = {
+        "trayscan": service.recognizer,
+        "ppshitu": PPShiTuRecognizer(service.recognizer),
+    }
+    chosen = PIPELINES if args.pipeline == "both" else (args.pipeline,)
+    results = {}
+    for name in chosen:
+        runs = run_trays(trays.trays, args.images, InProcess(recognizers[name]), _progress(args.quiet), name)
+        results[name] = _score(name, trays, runs)
+    return results
+
+
+def run_over_http(
+    args: argparse.Namespace, settings: Settings, trays: TraySet, notes: list[str]
+) -> dict[str, Any]:
+    client = ApiClient(args.url, args.admin_token)
+    catalog_csv, enrol_dir = _catalog_paths(args)
+    if not args.no_enrol and args.admin_token and catalog_csv.is_file():
+        enrolled = enrol_over_http(client, read_catalog(catalog_csv, settings), enrol_dir, args.split)
+        notes.append(
+            f"enrolled through the admin API of {args.url}: {enrolled.products_created} new products, "
+            f"{enrolled.images_enrolled} images; {enrolled.products_existing} products were already there"
+        )
+        notes += [f"enrolment failure: {failure}" for failure in enrolled.failures[:5]]
+    else:
+        notes.append(f"the gallery of {args.url} was used as it is (no enrolment)")
+    runs = run_trays(trays.trays, args.images, OverHttp(client), _progress(args.quiet), "trayscan (http)")
+    return {"trayscan": _score("trayscan", trays, runs)}
+
+
+def _score(name: str, trays: TraySet, runs: list[TrayRun]) -> dict[str, Any]:
+    report = evaluate(trays.trays, [run.predictions for run in runs])
+    print(f"{name:>9}: {level_summary(report.overall)}", file=sys.stderr)
+    return pipeline_result(report, runs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = load_settings(args.config)
+        trays = load_annotations(args.annotations).limit(args.limit)
+        notes: list[str] = []
+        if args.url:
+            pipelines = run_over_http(args, settings, trays, notes)
+        else:
+            pipelines = run_in_process(args, settings, trays, notes)
+    except (AnnotationError, FileNotFoundError, EnrolmentError, ImportError) as error:
+        print(f"trayscan eval: {error}", file=sys.stderr)
+        return 2
+    results = {
+        "command": "trayscan eval " + shlex.join(sys.argv[1:] if argv is None else argv),
+        "machine": machine(),
+        "annotations": str(args.annotations),
+        "trays": len(trays.trays),
+        "mode": f"http {args.url}" if args.url else "in-process",
+        "notes": notes,
+        "pipelines": pipelines,
+    }
+    text = markdown(results)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(text)
+    print(text)
+    errors = sum(p["errors"] for p in pipelines.values())
+    return 1 if errors and errors == len(trays.trays) * len(pipelines) else 0

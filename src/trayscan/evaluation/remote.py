@@ -1,0 +1,54 @@
+"""Enrol a catalog into a running server through its admin API only (`POST /v1/admin/products` + `/images`).
+
+This is how the held-out `novel` SKUs reach the gallery in an HTTP evaluation: no retraining, no restart, no
+file shared with the server. Products the server already has (409) are left as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trayscan.evaluation.http_client import ApiClient
+from trayscan.gallery.build import CatalogRow, product_photos
+
+MAX_PHOTOS_PER_REQUEST = 20
+
+
+@dataclass
+class RemoteEnrolment:
+    products_created: int = 0
+    products_existing: int = 0
+    images_enrolled: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+class EnrolmentError(RuntimeError):
+    """The server refused the admin requests (wrong token, server not ready)."""
+
+
+def enrol_over_http(
+    client: ApiClient, rows: list[CatalogRow], enrol_dir: Path, split: str = "all"
+) -> RemoteEnrolment:
+    report = RemoteEnrolment()
+    for row in rows:
+        if split != "all" and row.split != split:
+            continue
+        created = client.create_product(row.sku, row.name, f"{row.price:.2f}", row.currency)
+        if created.status == 409:
+            report.products_existing += 1
+            continue
+        if created.status in (401, 403):
+            raise EnrolmentError(f"admin API refused the token: {created.reason()}")
+        if not created.ok:
+            report.failures.append(f"{row.sku}: create {created.reason()}")
+            continue
+        report.products_created += 1
+        photos = [(path.name, path.read_bytes()) for path in product_photos(enrol_dir, row.sku)]
+        for start in range(0, len(photos), MAX_PHOTOS_PER_REQUEST):
+            answer = client.add_images(row.sku, photos[start : start + MAX_PHOTOS_PER_REQUEST])
+            if answer.ok and isinstance(answer.body, dict):
+                report.images_enrolled += int(answer.body.get("enrolled", 0))
+            else:
+                report.failures.append(f"{row.sku}: images {answer.reason()}")
+    return report

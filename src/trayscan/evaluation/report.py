@@ -1,0 +1,109 @@
+"""Results of an evaluation as JSON and as a Markdown table, pipelines side by side."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from trayscan.bench.stats import machine_line, stage_medians, summarize
+from trayscan.evaluation.data import LEVELS
+from trayscan.evaluation.metrics import EvalReport, LevelReport
+from trayscan.evaluation.runner import TrayRun
+
+MAX_ERROR_EXAMPLES = 5
+
+
+def pipeline_result(report: EvalReport, runs: Sequence[TrayRun]) -> dict[str, Any]:
+    errors = [run.error for run in runs if run.error is not None]
+    ok = [run for run in runs if run.error is None]
+    return {
+        "overall": dataclasses.asdict(report.overall),
+        "levels": {level: dataclasses.asdict(r) for level, r in report.levels.items()},
+        "confused": [{"truth": t, "predicted": p, "count": n} for t, p, n in report.confused],
+        "speed": {
+            "latency_ms": summarize([run.latency_ms for run in ok]),
+            "stage_p50_ms": stage_medians([run.timings_ms for run in ok]),
+        },
+        "errors": len(errors),
+        "error_examples": errors[:MAX_ERROR_EXAMPLES],
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100.0 * value:.2f}%"
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _row(pipeline: str, level: str, r: dict[str, Any]) -> str:
+    c, d = r["checkout"], r["detection"]
+    cells = [
+        pipeline,
+        level,
+        str(c["images"]),
+        _pct(c["cacc"]),
+        _num(c["acd"]),
+        _num(c["mccd"]),
+        _pct(c["mciou"]),
+        _pct(d["ap50"]),
+        _pct(d["recall50"]),
+        _pct(d["recognition_recall1"]),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    pipelines: dict[str, Any] = results["pipelines"]
+    lines = [
+        "# Checkout accuracy (RPC metrics)",
+        "",
+        f"Command: `{results['command']}`",
+        "",
+        f"Machine: {machine_line(results['machine'])}",
+        "",
+        f"Trays: {results['trays']} from `{results['annotations']}`; mode: {results['mode']}.",
+        "",
+        "| pipeline | level | images | cAcc | ACD | mCCD | mCIoU | AP50 | recall@0.5 | rec. recall@1 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, result in pipelines.items():
+        for level in LEVELS:
+            if result["levels"][level]["checkout"]["images"]:
+                lines.append(_row(name, level, result["levels"][level]))
+        lines.append(_row(name, "**averaged**", result["overall"]))
+    lines += [
+        "",
+        "## Speed per tray (ms)",
+        "",
+        "| pipeline | trays | p50 | p95 | stage medians | errors |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
+    for name, result in pipelines.items():
+        latency, stages = result["speed"]["latency_ms"], result["speed"]["stage_p50_ms"]
+        stage_text = ", ".join(f"{k} {v:.1f}" for k, v in stages.items()) or "-"
+        lines.append(
+            f"| {name} | {latency['n']} | {_num(latency['p50'], 1)} | {_num(latency['p95'], 1)} | "
+            f"{stage_text} | {result['errors']} |"
+        )
+    for name, result in pipelines.items():
+        lines += ["", f"## Most confused SKU pairs: {name}", ""]
+        if not result["confused"]:
+            lines.append("None.")
+            continue
+        lines += ["| true SKU | predicted | times |", "|---|---|---:|"]
+        lines += [f"| {c['truth']} | {c['predicted']} | {c['count']} |" for c in result["confused"]]
+    notes = results.get("notes") or []
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in notes]
+    return "\n".join(lines) + "\n"
+
+
+def level_summary(report: LevelReport) -> str:
+    c, d = report.checkout, report.detection
+    return (
+        f"cAcc {_pct(c.cacc)}  ACD {_num(c.acd)}  mCCD {_num(c.mccd)}  mCIoU {_pct(c.mciou)}  "
+        f"AP50 {_pct(d.ap50)}  recall {_pct(d.recall50)}  rec@1 {_pct(d.recognition_recall1)}"
+    )

@@ -1,0 +1,104 @@
+"""Runs every tray through a recogniser, in-process or over HTTP, and keeps its predictions and timings.
+
+In-process, `recognize(bytes) -> Recognition` is trayscan's `Recognizer` or the PP-ShiTu baseline. Over HTTP each
+tray is POSTed to `/v1/checkout` and the receipt's items (one box per detection) and unrecognised boxes are read
+back. A tray that fails (an error status, a refused image) is kept with no predictions and its reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from trayscan.errors import TrayscanError
+from trayscan.evaluation.data import Tray, image_path
+from trayscan.evaluation.http_client import ApiClient
+from trayscan.evaluation.metrics import PredictedItem
+from trayscan.pipeline.recognize import Recognition
+
+T = TypeVar("T")
+Progress = Callable[[Iterable[T], int, str], Iterable[T]]
+
+
+def no_progress(items: Iterable[T], total: int, description: str) -> Iterable[T]:
+    return items
+
+
+@dataclass(frozen=True)
+class TrayRun:
+    predictions: list[PredictedItem]
+    latency_ms: float  # wall time of the whole call (HTTP round trip included)
+    timings_ms: dict[str, float] = field(default_factory=dict)  # the pipeline's own stage timings
+    error: str | None = None
+
+
+class RecognizeFn(Protocol):
+    def recognize(self, data: bytes) -> Recognition: ...
+
+
+def from_recognition(recognition: Recognition) -> list[PredictedItem]:
+    return [PredictedItem(found.box, found.score, found.decision.sku) for found in recognition.boxes]
+
+
+def _box(values: Sequence[float]) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = (float(v) for v in values)
+    return (x1, y1, x2, y2)
+
+
+def from_receipt(receipt: dict[str, Any]) -> list[PredictedItem]:
+    predicted = [
+        PredictedItem(_box(d["box"]), float(d["score"]), str(item["sku"]))
+        for item in receipt.get("items", [])
+        for d in item.get("detections", [])
+    ]
+    predicted += [
+        PredictedItem(_box(u["box"]), float(u["score"]), None) for u in receipt.get("unrecognized", [])
+    ]
+    return predicted
+
+
+class InProcess:
+    def __init__(self, recognizer: RecognizeFn) -> None:
+        self.recognizer = recognizer
+
+    def __call__(self, data: bytes, filename: str) -> TrayRun:
+        start = time.perf_counter()
+        try:
+            recognition = self.recognizer.recognize(data)
+        except TrayscanError as error:
+            return TrayRun([], (time.perf_counter() - start) * 1000.0, error=f"{error.code}: {error.detail}")
+        latency = (time.perf_counter() - start) * 1000.0
+        return TrayRun(from_recognition(recognition), latency, dict(recognition.timings_ms))
+
+
+class OverHttp:
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+
+    def __call__(self, data: bytes, filename: str) -> TrayRun:
+        start = time.perf_counter()
+        try:
+            response = self.client.checkout(data, filename)
+        except OSError as error:  # connection refused, reset, timeout
+            return TrayRun([], (time.perf_counter() - start) * 1000.0, error=f"connection: {error}")
+        latency = (time.perf_counter() - start) * 1000.0
+        if not response.ok or not isinstance(response.body, dict):
+            return TrayRun([], latency, error=response.reason())
+        return TrayRun(from_receipt(response.body), latency, dict(response.body.get("timings_ms", {})))
+
+
+def run_trays(
+    trays: Sequence[Tray],
+    images_dir: Path,
+    run_one: Callable[[bytes, str], TrayRun],
+    progress: Progress[Tray] = no_progress,
+    description: str = "trays",
+) -> list[TrayRun]:
+    runs = []
+    for tray in progress(trays, len(trays), description):
+        path = image_path(images_dir, tray)
+        runs.append(run_one(path.read_bytes(), path.name))
+    return runs

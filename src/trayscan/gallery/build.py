@@ -1,0 +1,85 @@
+"""Bulk enrolment from a catalog CSV and a folder of photos (`trayscan gallery build`, the demo catalog).
+
+CSV columns: `sku,name,price,currency` (more are ignored; a `split` column can select train/novel rows).
+Photos: `<images>/<SKU>/*.jpg|png|webp`. Products already in the catalog keep their photos (build is rerunnable).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from trayscan.catalog.repository import Catalog
+from trayscan.errors import ProductExistsError
+from trayscan.gallery.enrolment import Enroller, Photo
+from trayscan.gallery.sync import Progress, no_progress
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    sku: str
+    name: str
+    price: Decimal
+    currency: str
+    split: str | None
+
+
+@dataclass
+class BuildReport:
+    products_created: int = 0
+    products_skipped: int = 0
+    images_enrolled: int = 0
+
+
+def read_catalog_csv(path: Path, default_currency: str) -> list[CatalogRow]:
+    rows = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        for line, record in enumerate(csv.DictReader(handle), start=2):
+            try:
+                price = Decimal(record["price"])
+                rows.append(
+                    CatalogRow(
+                        sku=record["sku"].strip(),
+                        name=record["name"].strip(),
+                        price=price,
+                        currency=(record.get("currency") or default_currency).strip(),
+                        split=record.get("split"),
+                    )
+                )
+            except (KeyError, AttributeError, InvalidOperation) as error:
+                raise ValueError(f"{path}:{line}: need sku, name and a decimal price ({error!r})") from error
+    return rows
+
+
+def product_photos(images_dir: Path, sku: str) -> list[Path]:
+    folder = images_dir / sku
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+
+
+def build_gallery(
+    rows: list[CatalogRow],
+    images_dir: Path,
+    catalog: Catalog,
+    enroller: Enroller,
+    split: str = "all",
+    progress: Progress[CatalogRow] = no_progress,
+) -> BuildReport:
+    report = BuildReport()
+    selected = [row for row in rows if split == "all" or row.split == split]
+    for row in progress(selected, len(selected), "enrolling"):
+        try:
+            catalog.create_product(row.sku, row.name, row.price, row.currency)
+        except ProductExistsError:
+            report.products_skipped += 1
+            continue
+        report.products_created += 1
+        photos = [Photo(path.name, path.read_bytes()) for path in product_photos(images_dir, row.sku)]
+        if photos:
+            report.images_enrolled += enroller.enrol(row.sku, photos).enrolled
+    return report

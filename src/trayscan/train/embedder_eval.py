@@ -1,0 +1,134 @@
+"""`trayscan train embedder-eval`: retrieval accuracy and speed of an exported embedder on held-out data.
+
+Gallery = enrolment photos of the dataset's `novel` SKUs (cut by their ground-truth box); queries = ground-truth
+crops of the held-out trays (made with another --tray-seed, --tray-skus novel). A query is right when its
+nearest gallery photo (cosine) shows the same SKU. Wrong answers inside the same product family (flavour or
+pack-size variants) are counted separately. Runs in the runtime venv (ONNX) or the training venv (both engines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trayscan.inference import load_embedder
+from trayscan.train.crops import CropSet, extract, read_catalog
+
+NATIVE = 100_000  # crop side cap: keep native resolution, the model's preprocessing resizes
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="trayscan train embedder-eval", description=__doc__.split("\n")[0])
+    p.add_argument("--model", type=Path, default=Path("models/embedder/lcnet"))
+    p.add_argument("--data", type=Path, required=True, help="held-out synth output (novel-SKU trays + enrolment)")
+    p.add_argument("--split", default="novel", help="catalog split evaluated (novel, or train for seen SKUs)")
+    p.add_argument("--engine", default="onnx")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--speed-engines", default="onnx,paddle", help="engines timed (paddle skipped if absent)")
+    p.add_argument("--speed-runs", type=int, default=50)
+    p.add_argument("--json", type=Path, help="write the figures here (e.g. MODEL_DIR/eval.json)")
+    return p.parse_args(argv)
+
+
+def box_crops(crops: CropSet) -> list[np.ndarray]:
+    out = []
+    for k in range(len(crops)):
+        x1, y1, x2, y2 = (int(round(v)) for v in crops.boxes[k])
+        out.append(crops.image(k)[max(0, y1):max(y1 + 1, y2), max(0, x1):max(x1 + 1, x2)])
+    return out
+
+
+def retrieval(gallery_feats: np.ndarray, gallery_labels: np.ndarray, query_feats: np.ndarray,
+              query_labels: np.ndarray, family_of: dict[int, str]) -> dict[str, float]:
+    sims = query_feats @ gallery_feats.T
+    order = np.argsort(-sims, axis=1)
+    top1 = gallery_labels[order[:, 0]]
+    right = top1 == query_labels
+    # recall@5 over distinct SKUs: the right SKU among the first five different SKUs retrieved
+    r5 = []
+    for qi in range(len(query_labels)):
+        seen: list[int] = []
+        for g in order[qi]:
+            lab = int(gallery_labels[g])
+            if lab not in seen:
+                seen.append(lab)
+            if len(seen) == 5:
+                break
+        r5.append(int(query_labels[qi]) in seen)
+    same_family = np.array([family_of[int(t)] == family_of[int(q)] for t, q in zip(top1, query_labels, strict=True)])
+    wrong = ~right
+    return {
+        "queries": int(len(query_labels)),
+        "recall_at_1": float(right.mean()),
+        "recall_at_5_skus": float(np.mean(r5)),
+        "family_confusion_rate": float((wrong & same_family).mean()),  # share of all queries
+        "errors_within_family": float((wrong & same_family).sum() / max(1, wrong.sum())),  # share of errors
+    }
+
+
+def speed(model: Path, engine: str, threads: int, crops: list[np.ndarray], runs: int) -> dict[str, float]:
+    """Median ms per crop for one batched call of 10 crops (preprocessing included), after warm-up."""
+    embedder = load_embedder(model, engine=engine, threads=threads)
+    batch = crops[:10]
+    for _ in range(5):
+        embedder.embed(batch)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        embedder.embed(batch)
+        times.append(time.perf_counter() - t0)
+    return {"ms_per_crop_batch10": float(np.median(times) * 1000 / len(batch)),
+            "ms_per_crop_batch10_p90": float(np.percentile(times, 90) * 1000 / len(batch))}
+
+
+def evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    catalog = read_catalog(args.data)
+    family_of = {cid: row["family"] for cid, row in catalog.items()}
+    crops = extract(args.data, side=NATIVE, splits={args.split}, margin=0.0, log_every=0)
+    gallery_mask, query_mask = crops.source == 1, crops.source == 0
+    images = box_crops(crops)
+    embedder = load_embedder(args.model, engine=args.engine, threads=args.threads)
+    t0 = time.perf_counter()
+    feats = embedder.embed(images)
+    embed_s = time.perf_counter() - t0
+    result: dict[str, Any] = {
+        "model": str(args.model), "data": str(args.data), "split": args.split, "engine": args.engine,
+        "gallery_images": int(gallery_mask.sum()), "skus": int(len(np.unique(crops.labels[gallery_mask]))),
+        "embed_seconds_all": round(embed_s, 2),
+    }
+    g_feats, g_labels = feats[gallery_mask], crops.labels[gallery_mask]
+    result["all"] = retrieval(g_feats, g_labels, feats[query_mask], crops.labels[query_mask], family_of)
+    visible = crops.visible[query_mask]
+    for name, sel in (("visible_ge_0.5", visible >= 0.5), ("visible_lt_0.5", visible < 0.5)):
+        if sel.any():
+            result[name] = retrieval(g_feats, g_labels, feats[query_mask][sel], crops.labels[query_mask][sel],
+                                     family_of)
+    query_images = [img for img, q in zip(images, query_mask, strict=True) if q]
+    result["speed"] = {}
+    for engine in args.speed_engines.split(","):
+        if engine == "paddle" and importlib.util.find_spec("paddle") is None:
+            continue
+        result["speed"][engine] = speed(args.model, engine, args.threads, query_images, args.speed_runs)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    result = evaluate(args)
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

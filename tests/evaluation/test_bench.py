@@ -1,0 +1,98 @@
+"""`trayscan bench` parts on tiny inputs with fake models: they run and report; no timing is asserted."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from tests.evaluation.live_server import live_server
+from tests.evaluation.world import DESIGNS
+from tests.service.builders import encode, product_photo
+from tests.service.fakes import BlobDetector, HistogramEmbedder
+from trayscan.api import create_app
+from trayscan.bench import cli, gallery, http, pipeline
+from trayscan.bench.server import memory_mb
+from trayscan.config import Settings
+from trayscan.evaluation.http_client import ApiClient
+from trayscan.synth.dataset import SynthConfig, generate
+
+
+def test_gallery_part_reports_recall_and_the_chosen_ef_search() -> None:
+    result = gallery.run(gallery.GalleryBenchConfig(sizes=(600,), queries=30))
+    size = result["sizes"][0]
+    assert size["vectors"] == 600 and size["products"] == 120
+    assert {row["ef_search"] for row in size["sweep"]} == set(gallery.EF_SEARCH_SWEEP)
+    assert all(0.0 <= row["recall1"] <= 1.0 for row in size["sweep"])
+    assert "1" in size["chosen"]
+    assert any("(chosen)" in line for line in gallery.markdown(result))
+
+
+def test_pipeline_part_times_both_pipelines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector: BlobDetector, embedder: HistogramEmbedder
+) -> None:
+    world = tmp_path / "synth"
+    generate(
+        SynthConfig(seed=3, families=2, trays=0, enrol_per_sku=1, width=320, height=240), world, workers=1
+    )
+    monkeypatch.setattr(pipeline, "load_models", lambda settings: (detector, embedder))
+    config = pipeline.PipelineBenchConfig(items=(3,), trays_per_size=1, repeats=1, products_folder=world)
+    result = pipeline.run(Settings(demo={"enabled": False}), ["onnxruntime"], config)
+    engine = result["engines"][0]
+    assert engine["enrolment"]["products"] == 2 and engine["enrolment"]["ms_per_image"]["n"] == 2
+    sizes = engine["items"]["3"]
+    assert sizes["trayscan"]["total_ms"]["n"] == sizes["ppshitu"]["total_ms"]["n"] == 1
+    assert "detect" in sizes["trayscan"]["stage_p50_ms"] and "nms" in sizes["ppshitu"]["stage_p50_ms"]
+    assert sizes["ppshitu_over_trayscan_p50"] is not None
+    assert any(line.startswith("| 3 | ppshitu |") for line in pipeline.markdown(result))
+
+
+def test_pipeline_part_reports_an_engine_that_does_not_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(settings: Settings) -> None:
+        raise ImportError("no paddle here")
+
+    monkeypatch.setattr(pipeline, "load_models", refuse)
+    result = pipeline.run(Settings(demo={"enabled": False}), ["paddle"], pipeline.PipelineBenchConfig())
+    assert result["engines"] == [{"engine": "paddle", "unavailable": "ImportError: no paddle here"}]
+    assert "not measured (ImportError: no paddle here)" in "\n".join(pipeline.markdown(result))
+
+
+def test_http_part_against_a_running_server_counts_errors(
+    tmp_path: Path, detector: BlobDetector, embedder: HistogramEmbedder
+) -> None:
+    settings = Settings(
+        admin_token=SecretStr("t"),
+        data_dir=tmp_path / "var",
+        gallery={"dir": tmp_path / "g"},
+        demo={"enabled": False},
+    )
+    config = http.HttpBenchConfig(concurrency=(1, 2), requests_per_client=2, items=2, trays=2, vectors=0)
+    with live_server(create_app(settings, detector=detector, embedder=embedder)) as url:
+        empty = http.run(settings, http.HttpBenchConfig(**{**config.__dict__, "url": url}))
+        client = ApiClient(url, "t")
+        assert client.create_product("SKU-A", "A", "1.00", "CNY").status == 201
+        assert client.add_images("SKU-A", [("a.png", encode(product_photo(DESIGNS["SKU-A"])))]).ok
+        served = http.run(settings, http.HttpBenchConfig(**{**config.__dict__, "url": url}))
+    # An empty gallery answers 503 to every checkout: all counted as errors.
+    assert [t["errors"] for t in empty["servers"][0]["load"]] == [2, 4]
+    load = served["servers"][0]["load"]
+    assert [(t["clients"], t["requests"], t["ok"], t["errors"]) for t in load] == [(1, 2, 2, 0), (2, 4, 4, 0)]
+    assert "| 2 | 4 |" in "\n".join(http.markdown(served))
+
+
+def test_memory_of_a_process() -> None:
+    memory = memory_mb(os.getpid())
+    assert memory["peak_rss_mb"] is not None and memory["rss_mb"] is not None
+    assert memory["peak_rss_mb"] >= memory["rss_mb"] > 0
+
+
+def test_cli_writes_results_markdown(tmp_path: Path) -> None:
+    results, data = tmp_path / "RESULTS.md", tmp_path / "bench.json"
+    argv = ["gallery", "--sizes", "300", "--queries", "10", "--results", str(results), "--json", str(data)]
+    assert cli.main(argv) == 0
+    text = results.read_text()
+    assert "Command: `trayscan bench gallery --sizes 300" in text and "Machine:" in text
+    assert "| 300 |" in text
+    assert data.is_file()

@@ -1,0 +1,121 @@
+"""`trayscan eval` end to end on a tiny world in synth's format, with fake models: in-process (both
+pipelines) and over HTTP against the real app, enrolling the products through the admin API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from tests.evaluation.live_server import live_server
+from tests.service.fakes import BlobDetector, HistogramEmbedder
+from trayscan.api import create_app
+from trayscan.config import Settings
+from trayscan.evaluation import cli
+
+ADMIN_TOKEN = "eval-test-token"
+
+
+@pytest.fixture
+def fake_models(monkeypatch: pytest.MonkeyPatch, detector: BlobDetector, embedder: HistogramEmbedder) -> None:
+    monkeypatch.setattr(cli, "load_models", lambda settings: (detector, embedder))
+
+
+def run_eval(world: Path, tmp_path: Path, *extra: str) -> tuple[int, dict, str]:
+    out, md = tmp_path / "results.json", tmp_path / "results.md"
+    argv = ["--annotations", str(world / "annotations.json"), "--images", str(world)]
+    argv += ["--out", str(out), "--markdown", str(md), "--quiet", *extra]
+    code = cli.main(argv)
+    return code, json.loads(out.read_text()), md.read_text()
+
+
+@pytest.mark.usefixtures("fake_models")
+def test_in_process_both_pipelines_side_by_side(world: Path, tmp_path: Path) -> None:
+    code, results, md = run_eval(world, tmp_path, "--pipeline", "both", "--workdir", str(tmp_path / "w"))
+    assert code == 0
+    assert results["mode"] == "in-process" and results["trays"] == 3
+    ours, theirs = results["pipelines"]["trayscan"], results["pipelines"]["ppshitu"]
+    overall = ours["overall"]["checkout"]
+    # Fake models that see the blocks perfectly: every receipt right.
+    assert (overall["cacc"], overall["acd"], overall["mccd"], overall["mciou"]) == (1.0, 0.0, 0.0, 1.0)
+    assert ours["overall"]["detection"]["ap50"] == 1.0
+    assert ours["levels"]["medium"]["checkout"]["images"] == 1
+    # Same models, PP-ShiTu's logic: the 8-item tray cannot be counted with 5 boxes.
+    assert theirs["levels"]["medium"]["checkout"]["cacc"] == 0.0
+    assert theirs["overall"]["checkout"]["cacc"] < 1.0
+    assert ours["errors"] == theirs["errors"] == 0
+    assert ours["speed"]["latency_ms"]["n"] == 3 and "detect" in ours["speed"]["stage_p50_ms"]
+    assert "| trayscan | **averaged** | 3 | 100.00% | 0.000 | 0.000 | 100.00% |" in md
+    assert "| ppshitu |" in md
+    assert results["machine"]["cores"] >= 1
+
+
+@pytest.mark.usefixtures("fake_models")
+def test_limit_and_missing_catalog(world: Path, tmp_path: Path) -> None:
+    code, results, _ = run_eval(world, tmp_path, "--limit", "1")
+    assert code == 0 and results["trays"] == 1
+    assert (
+        cli.main(
+            [
+                "--annotations",
+                str(world / "annotations.json"),
+                "--images",
+                str(world),
+                "--catalog",
+                str(tmp_path / "none.csv"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
+
+
+def test_ppshitu_over_http_is_refused(world: Path) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(
+            [
+                "--annotations",
+                str(world / "annotations.json"),
+                "--images",
+                str(world),
+                "--url",
+                "http://127.0.0.1:9",
+                "--pipeline",
+                "ppshitu",
+            ]
+        )
+
+
+def test_over_http_enrols_through_the_admin_api(
+    world: Path, tmp_path: Path, detector: BlobDetector, embedder: HistogramEmbedder, settings: Settings
+) -> None:
+    server_settings = settings.model_copy(
+        update={
+            "admin_token": SecretStr(ADMIN_TOKEN),
+            "data_dir": tmp_path / "server",
+            "gallery": settings.gallery.model_copy(update={"dir": tmp_path / "server" / "gallery"}),
+        }
+    )
+    app = create_app(server_settings, detector=detector, embedder=embedder)
+    with live_server(app) as url:
+        code, results, md = run_eval(world, tmp_path, "--url", url, "--admin-token", ADMIN_TOKEN)
+        # A second run finds the products already there (409) and enrols nothing more.
+        code2, again, _ = run_eval(world, tmp_path, "--url", url, "--admin-token", ADMIN_TOKEN)
+    assert code == code2 == 0
+    assert results["mode"] == f"http {url}"
+    assert "6 new products, 6 images" in results["notes"][0]
+    assert "0 new products" in again["notes"][0] and "6 products were already there" in again["notes"][0]
+    ours = results["pipelines"]["trayscan"]
+    assert ours["errors"] == 0
+    assert ours["overall"]["checkout"]["cacc"] == 1.0
+    assert "total" in ours["speed"]["stage_p50_ms"]
+
+
+def test_over_http_counts_errors(world: Path, tmp_path: Path) -> None:
+    code, results, _ = run_eval(world, tmp_path, "--url", "http://127.0.0.1:9", "--no-enrol")
+    assert code == 1  # every tray failed
+    ours = results["pipelines"]["trayscan"]
+    assert ours["errors"] == 3 and ours["error_examples"][0].startswith("connection")
+    assert ours["overall"]["checkout"]["cacc"] == 0.0

@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from trayscan.catalog import Catalog
+
+from ..builders import encode, product_photo, tray
+from ..conftest import ADMIN, COLA, LEMONADE, create_product, enrol
+
+NOVEL = ((200, 200, 40), (40, 120, 200))  # a design nothing else uses
+
+
+def photo_files(design, count: int = 1) -> list:
+    return [("images", (f"{i}.png", encode(product_photo(design)), "image/png")) for i in range(count)]
+
+
+def test_admin_routes_need_a_token(client: TestClient) -> None:
+    response = client.post("/v1/admin/products", json={"sku": "A", "name": "A", "price": "1.00"})
+    assert response.status_code == 401
+    assert response.json() == {"code": "unauthorized", "detail": "admin bearer token required"}
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_wrong_admin_token_is_403(client: TestClient) -> None:
+    response = client.delete("/v1/admin/products/A", headers={"Authorization": "Bearer wrong"})
+    assert response.status_code == 403
+    assert response.json() == {"code": "forbidden", "detail": "invalid admin token"}
+
+
+def test_create_product(client: TestClient) -> None:
+    response = client.post(
+        "/v1/admin/products",
+        json={"sku": "TEA-1", "name": "Green tea", "price": "4.5", "currency": "EUR"},
+        headers=ADMIN,
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["sku"], body["name"], body["price"], body["currency"], body["active"]) == (
+        "TEA-1",
+        "Green tea",
+        "4.50",
+        "EUR",
+        True,
+    )
+    assert client.get("/v1/products/TEA-1").json()["price"] == "4.50"
+    assert client.get("/v1/products").json()["count"] == 1
+
+
+def test_create_existing_sku_is_409(client: TestClient) -> None:
+    create_product(client, "COLA")
+    response = client.post(
+        "/v1/admin/products", json={"sku": "COLA", "name": "x", "price": "1"}, headers=ADMIN
+    )
+    assert response.status_code == 409
+    assert response.json() == {"code": "product_exists", "detail": "product 'COLA' already exists"}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"sku": "A", "name": "A", "price": "-1"}, "price: Input should be greater than or equal to 0"),
+        (
+            {"sku": "A", "name": "A", "price": "1.005"},
+            "price: Decimal input should have no more than 2 decimal places",
+        ),
+        ({"sku": "a b", "name": "A", "price": "1"}, "sku: String should match pattern"),
+        ({"sku": "A", "name": "", "price": "1"}, "name: String should have at least 1 character"),
+        (
+            {"sku": "A", "name": "A", "price": "1", "currency": "euro"},
+            "currency: String should match pattern",
+        ),
+    ],
+)
+def test_invalid_product_is_422(client: TestClient, body: dict, reason: str) -> None:
+    response = client.post("/v1/admin/products", json=body, headers=ADMIN)
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+    assert response.json()["detail"].startswith(reason)
+
+
+def test_update_unknown_product_is_404(client: TestClient) -> None:
+    response = client.patch("/v1/admin/products/NOPE", json={"price": "1.00"}, headers=ADMIN)
+    assert response.status_code == 404
+    assert response.json() == {"code": "product_not_found", "detail": "unknown SKU 'NOPE'"}
+
+
+def test_get_unknown_product_is_404(client: TestClient) -> None:
+    response = client.get("/v1/products/NOPE")
+    assert response.status_code == 404
+    assert response.json() == {"code": "product_not_found", "detail": "unknown SKU 'NOPE'"}
+
+
+def test_enrolment_lists_each_image(client: TestClient) -> None:
+    create_product(client, "COLA")
+    body = enrol(client, "COLA", COLA, photos=3)
+    assert body["enrolled"] == 3 and body["warnings"] == []
+    assert [image["status"] for image in body["images"]] == ["enrolled"] * 3
+    assert body["images"][0]["box"] == [90.0, 50.0, 230.0, 190.0]
+    assert len({image["image_id"] for image in body["images"]}) == 3
+    assert client.get("/v1/products/COLA").json()["image_count"] == 3
+
+
+def test_photo_without_detection_uses_the_whole_photo(client: TestClient) -> None:
+    create_product(client, "BLANK")
+    files = [("images", ("white.png", encode(product_photo(COLA, box=(0, 0, 0, 0))), "image/png"))]
+    body = client.post("/v1/admin/products/BLANK/images", files=files, headers=ADMIN).json()
+    assert body["images"][0]["status"] == "enrolled_whole_image"
+    assert body["images"][0]["box"] == [0.0, 0.0, 320.0, 240.0] and body["images"][0]["score"] is None
+
+
+def test_enrolled_product_is_recognised_at_once_and_gone_after_delete(stocked: TestClient) -> None:
+    image = encode(tray([(NOVEL, (20, 20, 140, 160))]))
+    before = stocked.post("/v1/checkout", files={"image": ("t.png", image, "image/png")}).json()
+    assert before["items"] == [] and len(before["unrecognized"]) == 1
+
+    create_product(stocked, "NOVEL", "1.99")
+    enrolment = enrol(stocked, "NOVEL", NOVEL)
+    after = stocked.post("/v1/checkout", files={"image": ("t.png", image, "image/png")}).json()
+    assert [(i["sku"], i["quantity"]) for i in after["items"]] == [("NOVEL", 1)]
+    assert after["gallery_version"] == enrolment["gallery_version"] > before["gallery_version"]
+
+    deleted = stocked.delete("/v1/admin/products/NOVEL", headers=ADMIN)
+    assert deleted.status_code == 200 and deleted.json()["images_removed"] == 2
+    gone = stocked.post("/v1/checkout", files={"image": ("t.png", image, "image/png")}).json()
+    assert gone["items"] == [] and len(gone["unrecognized"]) == 1
+    assert stocked.get("/v1/products/NOVEL").status_code == 404
+
+
+def test_delete_image(stocked: TestClient, catalog: Catalog) -> None:
+    image_id = min(catalog.image_ids())
+    response = stocked.delete(f"/v1/admin/images/{image_id}", headers=ADMIN)
+    assert response.status_code == 200 and response.json()["id"] == image_id
+    assert image_id not in catalog.image_ids()
+    assert stocked.delete(f"/v1/admin/images/{image_id}", headers=ADMIN).json() == {
+        "code": "image_not_found",
+        "detail": f"unknown gallery image {image_id}",
+    }
+
+
+def test_confusable_product_gets_a_warning(stocked: TestClient) -> None:
+    create_product(stocked, "COLA-ZERO")
+    swapped = (COLA[1], COLA[0])  # same colours, other layout: the histogram embedder cannot tell them apart
+    body = stocked.post(
+        "/v1/admin/products/COLA-ZERO/images", files=photo_files(swapped), headers=ADMIN
+    ).json()
+    assert [w["sku"] for w in body["warnings"]] == ["COLA"]
+    assert body["warnings"][0]["message"].startswith("confusable with COLA: similarity")
+
+
+def test_enrol_unknown_product_is_404(client: TestClient) -> None:
+    response = client.post("/v1/admin/products/NOPE/images", files=photo_files(COLA), headers=ADMIN)
+    assert response.status_code == 404
+    assert response.json() == {"code": "product_not_found", "detail": "unknown SKU 'NOPE'"}
+
+
+def test_enrol_more_than_20_photos_is_422(client: TestClient) -> None:
+    create_product(client, "COLA")
+    response = client.post("/v1/admin/products/COLA/images", files=photo_files(COLA, 21), headers=ADMIN)
+    assert response.status_code == 422
+    assert response.json() == {"code": "invalid_request", "detail": "at most 20 photos per request, got 21"}
+
+
+def test_enrol_20_photos_is_accepted(client: TestClient) -> None:
+    create_product(client, "COLA")
+    response = client.post("/v1/admin/products/COLA/images", files=photo_files(COLA, 20), headers=ADMIN)
+    assert response.status_code == 201 and response.json()["enrolled"] == 20
+
+
+def test_enrol_without_photos_is_422(client: TestClient) -> None:
+    create_product(client, "COLA")
+    response = client.post("/v1/admin/products/COLA/images", headers=ADMIN, data={"x": "1"})
+    assert response.status_code == 422
+    assert response.json() == {"code": "validation_error", "detail": "images: Field required"}
+
+
+def state(client: TestClient, catalog: Catalog, settings) -> tuple:
+    images = sorted(p.name for p in Path(settings.image_dir).rglob("*") if p.is_file())
+    return catalog.image_ids(), client.get("/readyz").json()["gallery_version"], images
+
+
+def test_failed_enrolment_changes_nothing(stocked: TestClient, catalog: Catalog, settings) -> None:
+    before = state(stocked, catalog, settings)
+    files = photo_files(LEMONADE) + [("images", ("bad.png", b"not an image at all", "image/png"))]
+    response = stocked.post("/v1/admin/products/LEMONADE/images", files=files, headers=ADMIN)
+    assert response.status_code == 415
+    assert response.json() == {
+        "code": "unsupported_image",
+        "detail": "image 1 (bad.png): not an image: expected JPEG, PNG or WebP",
+    }
+    assert state(stocked, catalog, settings) == before
+
+
+def test_enrolment_failing_in_the_index_rolls_back_the_catalog(
+    stocked: TestClient, catalog: Catalog, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = state(stocked, catalog, settings)
+    gallery = stocked.app.state.services.gallery
+
+    def broken_add(vectors, ids):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gallery, "add", broken_add)
+    with pytest.raises(OSError, match="disk full"):
+        stocked.post("/v1/admin/products/LEMONADE/images", files=photo_files(LEMONADE), headers=ADMIN)
+    monkeypatch.undo()
+    assert state(stocked, catalog, settings) == before

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+
+from ..builders import ORANGE, PURPLE, encode, tray
+from ..conftest import ADMIN, COLA, LEMONADE
+from ..fakes import BlobDetector
+
+
+def checkout(client: TestClient, image_bytes: bytes, content_type: str = "image/png"):
+    return client.post("/v1/checkout", files={"image": ("tray.png", image_bytes, content_type)})
+
+
+def lines(receipt: dict) -> dict[str, int]:
+    return {item["sku"]: item["quantity"] for item in receipt["items"]}
+
+
+def test_receipt_counts_items_and_prices_them(stocked: TestClient) -> None:
+    image = tray([(COLA, (20, 20, 140, 160)), (LEMONADE, (200, 20, 320, 160)), (COLA, (400, 200, 520, 340))])
+    response = checkout(stocked, encode(image))
+    assert response.status_code == 200, response.text
+    receipt = response.json()
+    assert lines(receipt) == {"COLA": 2, "LEMONADE": 1}
+    cola = next(item for item in receipt["items"] if item["sku"] == "COLA")
+    assert (cola["unit_price"], cola["line_total"], cola["name"]) == ("3.50", "7.00", "Cola")
+    assert receipt["total"] == "9.25" and receipt["currency"] == "CNY" and receipt["item_count"] == 3
+    assert len(cola["detections"]) == 2 and all(d["similarity"] > 0.9 for d in cola["detections"])
+    assert receipt["unrecognized"] == []
+    assert set(receipt["timings_ms"]) >= {"decode", "detect", "embed", "search", "total"}
+    assert receipt["gallery_version"] >= 2
+
+
+def test_embeds_all_crops_of_a_tray_in_one_batch(stocked: TestClient, embedder) -> None:
+    image = tray([(COLA, (20, 20, 140, 160)), (LEMONADE, (200, 20, 320, 160)), (COLA, (400, 200, 520, 340))])
+    embedder.batches.clear()
+    assert checkout(stocked, encode(image)).status_code == 200
+    assert embedder.batches == [3]
+
+
+def test_two_touching_identical_items_count_as_two(stocked: TestClient, detector: BlobDetector) -> None:
+    boxes = [(100.0, 100.0, 220.0, 240.0), (220.0, 100.0, 340.0, 240.0)]  # share an edge
+    image = tray([(COLA, box) for box in boxes])
+    detector.register(image, boxes)
+    receipt = checkout(stocked, encode(image)).json()
+    assert lines(receipt) == {"COLA": 2}
+    assert receipt["total"] == "7.00"
+
+
+def test_duplicate_boxes_of_one_item_count_once(stocked: TestClient, detector: BlobDetector) -> None:
+    image = tray([(COLA, (100, 100, 220, 240))])
+    detector.register(image, [(100.0, 100.0, 220.0, 240.0), (104.0, 104.0, 218.0, 236.0)])
+    assert lines(checkout(stocked, encode(image)).json()) == {"COLA": 1}
+
+
+def test_unknown_item_is_kept_as_unrecognized_with_best_guess(stocked: TestClient) -> None:
+    image = tray([(COLA, (20, 20, 140, 160)), ((PURPLE, ORANGE), (300, 200, 420, 340))])
+    receipt = checkout(stocked, encode(image)).json()
+    assert lines(receipt) == {"COLA": 1}
+    [unknown] = receipt["unrecognized"]
+    assert unknown["box"] == [300.0, 200.0, 420.0, 340.0]
+    assert unknown["best_guess"]["sku"] in {"COLA", "LEMONADE"}
+    assert unknown["best_guess"]["similarity"] < 0.8
+
+
+def test_empty_tray_gives_an_empty_receipt(stocked: TestClient) -> None:
+    receipt = checkout(stocked, encode(tray([]))).json()
+    assert (receipt["items"], receipt["total"], receipt["item_count"]) == ([], "0.00", 0)
+
+
+def test_receipt_is_stored(stocked: TestClient) -> None:
+    receipt = checkout(stocked, encode(tray([(LEMONADE, (20, 20, 140, 160))]))).json()
+    stored = stocked.get(f"/v1/receipts/{receipt['receipt_id']}")
+    assert stored.status_code == 200
+    assert stored.json() == receipt
+
+
+def test_unknown_receipt_is_404(stocked: TestClient) -> None:
+    response = stocked.get("/v1/receipts/nope")
+    assert response.status_code == 404
+    assert response.json() == {"code": "receipt_not_found", "detail": "unknown receipt 'nope'"}
+
+
+def test_price_change_applies_to_the_next_checkout(stocked: TestClient) -> None:
+    assert stocked.patch("/v1/admin/products/COLA", json={"price": "4.05"}, headers=ADMIN).status_code == 200
+    receipt = checkout(
+        stocked, encode(tray([(COLA, (20, 20, 140, 160)), (COLA, (300, 20, 420, 160))]))
+    ).json()
+    assert receipt["total"] == "8.10"
+    assert Decimal(receipt["items"][0]["unit_price"]) == Decimal("4.05")
+
+
+def test_inactive_product_is_not_recognised(stocked: TestClient) -> None:
+    assert (
+        stocked.patch("/v1/admin/products/COLA", json={"active": False}, headers=ADMIN).json()["active"]
+        is False
+    )
+    receipt = checkout(stocked, encode(tray([(COLA, (20, 20, 140, 160))]))).json()
+    assert receipt["items"] == [] and len(receipt["unrecognized"]) == 1
+
+
+# bad input
+
+
+def test_not_an_image_is_415(stocked: TestClient) -> None:
+    response = checkout(stocked, b"hello, this is text", "text/plain")
+    assert response.status_code == 415
+    assert response.json() == {
+        "code": "unsupported_image",
+        "detail": "not an image: expected JPEG, PNG or WebP",
+    }
+
+
+def test_unsupported_format_is_415(stocked: TestClient) -> None:
+    response = checkout(stocked, encode(tray([]), "BMP"), "image/bmp")
+    assert response.status_code == 415
+    assert response.json()["detail"] == "unsupported image format BMP: expected JPEG, PNG or WebP"
+
+
+def test_empty_upload_is_415(stocked: TestClient) -> None:
+    response = checkout(stocked, b"")
+    assert response.status_code == 415
+    assert response.json() == {"code": "unsupported_image", "detail": "the upload is empty"}
+
+
+def test_truncated_image_is_422(stocked: TestClient) -> None:
+    data = encode(tray([(COLA, (20, 20, 140, 160))]), "JPEG", quality=90)
+    response = checkout(stocked, data[: len(data) // 2], "image/jpeg")
+    assert response.status_code == 422
+    assert response.json()["code"] == "corrupt_image"
+    assert response.json()["detail"].startswith("corrupt JPEG image:")
+
+
+def test_missing_image_field_is_422(stocked: TestClient) -> None:
+    response = stocked.post("/v1/checkout", files={"photo": ("t.png", b"x", "image/png")})
+    assert response.status_code == 422
+    assert response.json() == {"code": "validation_error", "detail": "image: Field required"}
+
+
+def test_no_gallery_yet_is_503(client: TestClient) -> None:
+    response = checkout(client, encode(tray([])))
+    assert response.status_code == 503
+    assert response.json() == {
+        "code": "gallery_empty",
+        "detail": "the gallery is empty: enrol products before checkout",
+    }

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from trayscan.api import cli as serve_cli
+from trayscan.cli import main as trayscan_main
+
+
+def test_serve_builds_the_app_from_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "serve.yaml"
+    config.write_text("server:\n  host: 0.0.0.0\n  port: 9000\ndemo:\n  enabled: false\n")
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(serve_cli.uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs}))
+    assert trayscan_main(["serve", "--config", str(config), "--port", "9100"]) == 0
+    [call] = calls
+    assert isinstance(call["app"], FastAPI)
+    assert (call["host"], call["port"]) == ("0.0.0.0", 9100)
+    assert call["app"].state.settings.server.port == 9100
+
+
+def test_serve_refuses_bad_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "prod.yaml"
+    config.write_text("environment: production\n")
+    assert trayscan_main(["serve", "--config", str(config)]) == 2
+    assert "placeholder admin token is refused" in capsys.readouterr().err

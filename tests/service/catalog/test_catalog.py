@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import inspect
+
+from trayscan.catalog import Catalog, NewImage
+from trayscan.errors import ProductExistsError, ProductNotFoundError
+
+
+def image(value: float = 1.0) -> NewImage:
+    return NewImage("x/1.png", (1.0, 2.0, 3.0, 4.0), np.full(8, value, np.float32), "emb")
+
+
+def test_migrations_create_the_schema(tmp_path: Path) -> None:
+    catalog = Catalog.open(f"sqlite:///{tmp_path / 'sub' / 'catalog.db'}")
+    tables = set(inspect(catalog.database.engine).get_table_names())
+    assert {"products", "gallery_images", "receipts", "alembic_version"} <= tables
+    Catalog.open(f"sqlite:///{tmp_path / 'sub' / 'catalog.db'}")  # migrating again is a no-op
+
+
+def test_product_round_trip_keeps_money_exact(catalog: Catalog) -> None:
+    catalog.create_product("A", "Apple", Decimal("0.10"), "CNY")
+    product = catalog.get_product("A")
+    assert product.price == Decimal("0.10") and isinstance(product.price, Decimal) and product.active
+    with pytest.raises(ProductExistsError):
+        catalog.create_product("A", "Again", Decimal("1"), "CNY")
+    with pytest.raises(ProductNotFoundError):
+        catalog.get_product("B")
+
+
+def test_images_keep_their_embedding(catalog: Catalog) -> None:
+    catalog.create_product("A", "Apple", Decimal("1"), "CNY")
+    with catalog.transaction() as session:
+        [image_id] = catalog.add_images(session, "A", [image(0.5)])
+    [record] = catalog.images()
+    assert (record.id, record.sku, record.box, record.embedder) == (
+        image_id,
+        "A",
+        (1.0, 2.0, 3.0, 4.0),
+        "emb",
+    )
+    np.testing.assert_array_equal(record.embedding, np.full(8, 0.5, np.float32))
+
+
+def test_image_ids_are_never_reused(catalog: Catalog) -> None:
+    catalog.create_product("A", "Apple", Decimal("1"), "CNY")
+    with catalog.transaction() as session:
+        first = catalog.add_images(session, "A", [image(), image()])
+    catalog.delete_image(first[-1])
+    with catalog.transaction() as session:
+        [again] = catalog.add_images(session, "A", [image()])
+    assert again > max(first)
+
+
+def test_deleting_a_product_deletes_its_images(catalog: Catalog) -> None:
+    catalog.create_product("A", "Apple", Decimal("1"), "CNY")
+    with catalog.transaction() as session:
+        ids = catalog.add_images(session, "A", [image(), image()])
+    assert [record.id for record in catalog.delete_product("A")] == ids
+    assert catalog.image_ids() == set()
+
+
+def test_active_labels_leave_out_inactive_products(catalog: Catalog) -> None:
+    for sku in ("A", "B"):
+        catalog.create_product(sku, sku, Decimal("1"), "CNY")
+    with catalog.transaction() as session:
+        [a] = catalog.add_images(session, "A", [image()])
+        [b] = catalog.add_images(session, "B", [image()])
+    catalog.update_product("B", {"active": False})
+    assert catalog.active_labels([a, b, 999]) == {a: "A"}
+
+
+def test_failed_transaction_leaves_no_rows(catalog: Catalog) -> None:
+    catalog.create_product("A", "Apple", Decimal("1"), "CNY")
+    with pytest.raises(RuntimeError), catalog.transaction() as session:
+        catalog.add_images(session, "A", [image()])
+        raise RuntimeError("index write failed")
+    assert catalog.image_ids() == set()
