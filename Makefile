@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := fonts-noto-cjk openclipart-png
+APT_PACKAGES := fonts-noto-cjk openclipart-png chromium
 
 .PHONY: run test lint unit system-deps venv demo train-env clean bench
 
@@ -25,7 +25,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# Debian packages the project uses: fonts for Chinese/Latin packaging text, clip art for product designs.
+# Debian packages the project uses: fonts for Chinese/Latin packaging text, clip art for product designs,
+# chromium for the kiosk and staff page tests.
 system-deps:
 	@bash scripts/install_system_deps.sh $(APT_PACKAGES)
 

@@ -7,7 +7,7 @@
 # (pip install 'trayscan[paddle]'), adds inference.onnx for the default ONNX Runtime engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DEST=${1:-models/official}
+DEST=models/official  # the paths configs/official-ppshitu.yaml points at
 BASE=https://paddle-imagenet-models-name.bj.bcebos.com/dygraph/rec/models/inference
 URLS=(
   "$BASE/picodet_PPLCNet_x2_5_mainbody_lite_v1.0_infer.tar"

@@ -13,8 +13,8 @@ from tests.evaluation.world import DESIGNS
 from tests.service.builders import encode, product_photo
 from tests.service.fakes import BlobDetector, HistogramEmbedder
 from trayscan.api import create_app
-from trayscan.bench import cli, gallery, http, pipeline
-from trayscan.bench.server import memory_mb
+from trayscan.bench import cli, gallery, http, pipeline, targets
+from trayscan.bench.server import ServerProcess, memory_mb
 from trayscan.config import Settings
 from trayscan.evaluation.http_client import ApiClient
 from trayscan.synth.dataset import SynthConfig, generate
@@ -96,3 +96,41 @@ def test_cli_writes_results_markdown(tmp_path: Path) -> None:
     assert "Command: `trayscan bench gallery --sizes 300" in text and "Machine:" in text
     assert "| 300 |" in text
     assert data.is_file()
+
+
+def test_targets_say_met_missed_or_not_measured() -> None:
+    lat = {"n": 5, "p50": 40.0, "p95": 50.0, "p99": 55.0, "mean": 42.0}
+    parts = {
+        "pipeline": {
+            "engines": [
+                {
+                    "engine": "onnxruntime",
+                    "items": {"10": {"trayscan": {"total_ms": lat}, "ppshitu_over_trayscan_p50": 2.5}},
+                    "enrolment": {"ms_per_image": {**lat, "p50": 80.0}},
+                },
+                {"engine": "paddle", "unavailable": "ImportError: no paddle"},
+            ]
+        }
+    }
+    text = "\n".join(targets.markdown(parts))
+    assert "onnxruntime: 10-item tray p50 40.0 ms (target <= 60): met" in text
+    assert "PP-ShiTu way / trayscan 2.50x (target >= 3x): **missed**" in text
+    assert "enrolment p50 80.0 ms per image (target <= 100): met" in text
+    assert "HTTP throughput and server RSS: not measured" in text
+    assert "gallery search at 1M vectors: not measured" in text
+
+
+def test_render_rewrites_the_markdown_of_a_saved_run(tmp_path: Path) -> None:
+    data = tmp_path / "bench.json"
+    assert cli.main(["gallery", "--sizes", "200", "--queries", "5", "--json", str(data)]) == 0
+    out = tmp_path / "RESULTS.md"
+    assert cli.main(["--render", str(data), "--results", str(out)]) == 0
+    assert "Command: `trayscan bench gallery --sizes 200" in out.read_text()
+
+
+def test_a_server_that_cannot_start_is_stopped(tmp_path: Path) -> None:
+    env = {"TRAYSCAN_MODELS__DETECTOR_DIR": str(tmp_path / "none"), "TRAYSCAN_DEMO__ENABLED": "false"}
+    server = ServerProcess(tmp_path / "state", env=env, ready_timeout_s=60)
+    with pytest.raises(RuntimeError, match="server failed to start"), server:
+        pass
+    assert server.process is not None and server.process.poll() is not None

@@ -45,6 +45,10 @@ def test_in_process_both_pipelines_side_by_side(world: Path, tmp_path: Path) -> 
     # Same models, PP-ShiTu's logic: the 8-item tray cannot be counted with 5 boxes.
     assert theirs["levels"]["medium"]["checkout"]["cacc"] == 0.0
     assert theirs["overall"]["checkout"]["cacc"] < 1.0
+    assert ours["wrong_trays"] == []
+    eight = next(t for t in theirs["wrong_trays"] if t["items"] == 8)
+    # Five boxes and the whole image: at most 6 lines for 8 items.
+    assert sum(eight["missing"].values()) - sum(eight["extra"].values()) >= 2
     assert ours["errors"] == theirs["errors"] == 0
     assert ours["speed"]["latency_ms"]["n"] == 3 and "detect" in ours["speed"]["stage_p50_ms"]
     assert "| trayscan | **averaged** | 3 | 100.00% | 0.000 | 0.000 | 100.00% |" in md

@@ -1,6 +1,6 @@
 """Regenerates the tiny models under tests/inference/fixtures/ (run in the training venv, which has paddle).
 
-    .venv-train/bin/python tests/inference/make_fixtures.py
+    .venv-train/bin/python tests/inference/make_fixtures.py [models/embedder/lcnet data/emb-test-novel]
 
 Each fixture is a real Paddle export (to_static + jit.save) converted with paddle2onnx, exactly the path the
 shipped models take, plus inputs and the outputs Paddle computed eagerly: the tests check that both engines
@@ -9,7 +9,10 @@ reproduce them. The models are random-weight toys of a few KB.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +88,52 @@ def make_embedder(rng: np.random.Generator) -> None:
     np.savez(out / "expected.npz", **{f"crop{i}": c for i, c in enumerate(crops)}, features=expected)
 
 
+class TinyRawEmbedder(nn.Layer):
+    """Un-normalised output like the official models; F.normalize does not build in the legacy program."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2D(3, EMB_DIM, 3, stride=2, padding=1)
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        return F.adaptive_avg_pool2d(self.conv(x), 1).flatten(1)
+
+
+def make_legacy_embedder(rng: np.random.Generator) -> None:
+    """A Paddle 2.x-format export (inference.pdmodel), as the official PP-ShiTu models are.
+
+    Runs in a child process: FLAGS_enable_pir_api=0 must be set before paddle is imported.
+    """
+    out = HERE / "tiny_embedder_pdmodel"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    crops = [rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8) for h, w in ((25, 18), (33, 40))]
+    np.savez(out / "crops.npz", **{f"crop{i}": c for i, c in enumerate(crops)})
+    env = {**os.environ, "FLAGS_enable_pir_api": "0"}
+    subprocess.run([sys.executable, __file__, "--legacy-child", str(out)], env=env, check=True)
+    convert(out, out / "inference.onnx")
+
+
+def _legacy_child(out: Path) -> None:
+    net = TinyRawEmbedder()
+    net.eval()
+    cfg = {"embedding_dim": EMB_DIM, "PreProcess": {"transform_ops": [
+        {"ResizeImage": {"size": EMB_SIZE}},
+        {"NormalizeImage": {"scale": 0.00392157, "mean": MEAN, "std": STD, "order": ""}},
+        {"ToCHWImage": None}]}}
+    (out / "inference.yml").write_text(yaml.safe_dump(cfg, sort_keys=False))  # PaddleClas export name
+    with np.load(out / "crops.npz") as z:
+        crops = [z[f"crop{i}"] for i in range(len(z.files))]
+    pre = RecPreprocess.from_transform_ops(cfg["PreProcess"]["transform_ops"])
+    with paddle.no_grad():
+        raw = net(paddle.to_tensor(pre(crops))).numpy()
+    np.save(out / "expected_raw.npy", raw)
+    # to_static after the eager run: the converted layer no longer runs eagerly in legacy mode.
+    spec = [paddle.static.InputSpec([None, 3, EMB_SIZE, EMB_SIZE], "float32", "x")]
+    paddle.jit.save(paddle.jit.to_static(net, input_spec=spec), str(out / "inference"))
+
+
 def make_detector(rng: np.random.Generator) -> None:
     out = HERE / "tiny_detector"
     net = TinyDetector()
@@ -103,11 +152,32 @@ def make_detector(rng: np.random.Generator) -> None:
     np.savez(out / "expected.npz", image=image, boxes=boxes.numpy()[:2])
 
 
+def make_shipped_expectations(model_dir: Path, data_dir: Path, per_sku: int = 3, skus: int = 2) -> None:
+    """A few held-out tray crops (<= 64 px) and the shipped embedder's Paddle Inference features for them."""
+    from trayscan.inference import load_embedder
+    from trayscan.train.crops import extract
+
+    crops = extract(data_dir, side=64, splits={"novel"}, margin=0.0, include_enrol=False, log_every=0)
+    chosen = []
+    for label in sorted(set(crops.labels.tolist()))[:skus]:
+        chosen += [int(k) for k in np.flatnonzero(crops.labels == label)[:per_sku]]
+    images = [crops.image(k) for k in chosen]
+    feats = load_embedder(model_dir, engine="paddle", threads=1).embed(images)
+    np.savez(HERE / f"{model_dir.name}_expected.npz", labels=crops.labels[chosen], features=feats,
+             **{f"crop{i}": img for i, img in enumerate(images)})
+
+
 if __name__ == "__main__":
     paddle.seed(0)
+    if sys.argv[1:2] == ["--legacy-child"]:
+        _legacy_child(Path(sys.argv[2]))
+        sys.exit(0)
     gen = np.random.default_rng(0)
     make_embedder(gen)
     make_detector(gen)
+    make_legacy_embedder(gen)
+    if len(sys.argv) == 3:  # make_fixtures.py MODEL_DIR HELD_OUT_DATA: expectations for a shipped embedder
+        make_shipped_expectations(Path(sys.argv[1]), Path(sys.argv[2]))
     for p in sorted(HERE.rglob("*")):
         if p.is_file():
             print(f"{p.relative_to(HERE)}  {p.stat().st_size} B")

@@ -73,3 +73,14 @@ def test_onnx_engine_needs_an_onnx_file(tmp_path: Path, tiny_embedder_dir: Path)
     (tmp_path / "infer_cfg.yml").write_text((tiny_embedder_dir / "infer_cfg.yml").read_text())
     with pytest.raises(EngineError, match="trayscan models convert"):
         load_embedder(tmp_path, engine="onnxruntime")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_paddle2_pdmodel_export_with_raw_features(engine: str) -> None:
+    """Official PP-ShiTu models are Paddle 2.x exports (.pdmodel, inference.yml) with un-normalised output."""
+    model_dir = Path(__file__).parent / "fixtures" / "tiny_embedder_pdmodel"
+    with np.load(model_dir / "crops.npz") as z:
+        crops = [z["crop0"], z["crop1"]]
+    raw = np.load(model_dir / "expected_raw.npy")
+    feats = load_embedder(model_dir, engine=engine, threads=1).embed(crops)
+    np.testing.assert_allclose(feats, raw / np.linalg.norm(raw, axis=1, keepdims=True), atol=1e-5)

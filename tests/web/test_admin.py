@@ -19,7 +19,8 @@ def signed_in(page: Any, server: LiveServer, world: World) -> None:
     sign_in(page, server)
     page.wait_for_selector("#app:not([hidden]) tr.product")
     page.wait_for_function(
-        "n => document.querySelectorAll('#product-rows tr.product').length === n", arg=len(world.skus("train"))
+        "n => document.querySelectorAll('#product-rows tr.product').length === n",
+        arg=len(world.skus("train")),
     )
 
 
@@ -46,6 +47,32 @@ def test_wrong_token_shows_a_signin_error(page: Any, server: LiveServer) -> None
 
     page.click("#lang-zh")
     assert "令牌错误" in page.inner_text("#signin-error")
+    page.click("#lang-en")
+
+
+def test_a_non_image_photo_is_refused_in_words(page: Any, server: LiveServer, world: World) -> None:
+    signed_in(page, server, world)
+    page.fill("#f-sku", "NOTE-1")
+    page.fill("#f-name", "Not a photo")
+    page.fill("#f-price", "2.00")
+    page.set_input_files(
+        "#f-photos", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"plain text"}]
+    )
+    with page.expect_response("**/v1/admin/products/NOTE-1/images") as answer:
+        page.click("#add-submit")
+    assert answer.value.status == 415
+    page.wait_for_selector("#add-status .enrol-error")
+    error = page.inner_text("#add-status .enrol-error")
+    assert "This file is not a photo we can read" in error
+    assert answer.value.json()["detail"] in error
+    with server.client() as client:  # the product is there, without photos; the gallery is unchanged
+        assert client.get("/v1/products/NOTE-1").json()["image_count"] == 0
+    screenshot(page, "admin-bad-photo")
+
+    page.click("#signout")
+    assert page.is_visible("#signin-card")
+    assert page.is_hidden("#app")
+    assert page.evaluate("sessionStorage.getItem('trayscan.adminToken')") is None
 
 
 def test_staff_enrols_a_novel_product_and_the_kiosk_recognises_it(
@@ -58,7 +85,9 @@ def test_staff_enrols_a_novel_product_and_the_kiosk_recognises_it(
     )
     product = world.products[novel]
     with server.client() as client:  # before: the tray's novel items are not recognised
-        before = client.post("/v1/checkout", files={"image": ("tray.jpg", tray.path.read_bytes(), "image/jpeg")})
+        before = client.post(
+            "/v1/checkout", files={"image": ("tray.jpg", tray.path.read_bytes(), "image/jpeg")}
+        )
     assert novel not in {item["sku"] for item in before.json()["items"]}
 
     signed_in(page, server, world)
@@ -100,7 +129,9 @@ def test_staff_enrols_a_novel_product_and_the_kiosk_recognises_it(
     kiosk = page.context.new_page()
     check_out(kiosk, server, tray)
     assert_receipt_matches(kiosk, world, tray, train | {novel})
-    assert novel in kiosk.eval_on_selector_all("#receipt-lines tr.line", "rows => rows.map(r => r.dataset.sku)")
+    assert novel in kiosk.eval_on_selector_all(
+        "#receipt-lines tr.line", "rows => rows.map(r => r.dataset.sku)"
+    )
     screenshot(kiosk, "kiosk-after-enrolment")
     kiosk.close()
 
@@ -145,7 +176,9 @@ def test_staff_changes_price_deactivates_and_deletes(page: Any, server: LiveServ
         assert Decimal(client.get(f"/v1/products/{priced}").json()["price"]) == Decimal("12.34")
 
 
-def test_staff_sees_a_confusable_warning_and_deletes_a_photo(page: Any, server: LiveServer, world: World) -> None:
+def test_staff_sees_a_confusable_warning_and_deletes_a_photo(
+    page: Any, server: LiveServer, world: World
+) -> None:
     """Photos of a known product enrolled under a new SKU: the page names the product it would be confused with."""
     known = world.skus("train")[-1]
     signed_in(page, server, world)
@@ -170,6 +203,10 @@ def test_staff_sees_a_confusable_warning_and_deletes_a_photo(page: Any, server: 
     with server.client() as client:
         assert client.get("/v1/products/COPY-1").json()["image_count"] == 1
 
-    # the product's photo panel offers the photos too
+    # the product's photo panel offers its photos for deletion: the stored ones where the API lists them,
+    # else the ones enrolled on this page (the deleted one is gone)
     row(page, "COPY-1").locator(".photos-btn").click()
-    page.wait_for_selector("tr.detail[data-sku='COPY-1'] .gallery .photo, tr.detail[data-sku='COPY-1'] .gallery p")
+    panel = page.locator("tr.detail[data-sku='COPY-1']")
+    panel.locator(".gallery .photo").first.wait_for()
+    assert panel.locator(".gallery .photo").count() == 1
+    assert panel.locator(f".gallery .photo[data-image-id='{image_id}']").count() == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .conftest import LiveServer, TrayPhoto, World, money, screenshot
+from .conftest import LiveServer, Models, TrayPhoto, World, money, screenshot
 
 
 def read_receipt(page: Any) -> list[dict[str, str]]:
@@ -62,7 +62,8 @@ def assert_receipt_matches(page: Any, world: World, tray: TrayPhoto, enrolled: s
 
     # every item is a box on the photo: numbered like its line, or a red "?" when unrecognised
     boxes = page.eval_on_selector_all(
-        "#overlay g.box", "gs => gs.map(g => ({line: g.dataset.line, label: g.querySelector('text').textContent}))"
+        "#overlay g.box",
+        "gs => gs.map(g => ({line: g.dataset.line, label: g.querySelector('text').textContent}))",
     )
     numbered = [box for box in boxes if box["line"] != "unknown"]
     assert len(numbered) == count
@@ -114,7 +115,8 @@ def test_kiosk_non_image_upload_shows_the_reason(page: Any, server: LiveServer) 
     page.goto(server.url + "/kiosk")
     with page.expect_response("**/v1/checkout") as answer:
         page.set_input_files(
-            "#file-input", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a photo at all"}]
+            "#file-input",
+            files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a photo at all"}],
         )
     page.wait_for_selector("#kiosk[data-phase='error']")
     detail = answer.value.json()["detail"]
@@ -132,15 +134,17 @@ def test_kiosk_non_image_upload_shows_the_reason(page: Any, server: LiveServer) 
     assert page.is_hidden("#error")
 
 
-def test_kiosk_camera_capture_checks_out(page: Any, server: LiveServer) -> None:
+def test_kiosk_camera_capture_checks_out(page: Any, server: LiveServer, models: Models) -> None:
     """Chromium's fake camera: the live view opens, a capture is sent; an empty tray says so in words."""
     page.goto(server.url + "/kiosk")
     page.click("#take-photo")
     page.wait_for_selector("#kiosk[data-phase='camera']")
     page.wait_for_function("() => document.getElementById('camera-video').videoWidth > 0")
+    screenshot(page, "kiosk-camera")
     with page.expect_response("**/v1/checkout") as answer:
         page.click("#capture")
     assert answer.value.status == 200
     page.wait_for_selector("#kiosk[data-phase='result']")
-    assert page.is_visible("#no-items")
+    if models.kind == "truth":  # nothing the stand-in detector knows is in the fake camera's picture
+        assert page.is_visible("#no-items")
     assert page.evaluate("document.getElementById('camera-video').srcObject") is None  # camera released

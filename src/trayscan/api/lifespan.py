@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -90,12 +91,21 @@ def make_lifespan(settings: Settings, parts: Parts) -> Callable[[FastAPI], Any]:
         app.state.runner = runner
         app.state.services = None
         app.state.startup_error = None
-        try:
-            app.state.services = await runner.run(build_services, settings, parts)
-        except Exception as error:  # stay alive and say why in /readyz rather than crash-loop
-            log.exception("startup failed")
-            app.state.startup_error = f"{type(error).__name__}: {error}"
+
+        async def start() -> None:
+            try:
+                app.state.services = await runner.run(build_services, settings, parts)
+            except Exception as error:  # stay alive and say why in /readyz rather than crash-loop
+                log.exception("startup failed")
+                app.state.startup_error = f"{type(error).__name__}: {error}"
+
+        # In the background, /healthz answers while models load and the demo catalog is seeded.
+        background = asyncio.create_task(start()) if settings.server.background_startup else None
+        if background is None:
+            await start()
         yield
+        if background is not None:
+            await background  # a loading thread cannot be cancelled; let it finish before closing the catalog
         services: Services | None = app.state.services
         if services is not None and parts.catalog is None:
             services.catalog.close()

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from trayscan.bench import gallery, http, pipeline
+from trayscan.bench import gallery, http, pipeline, targets
 from trayscan.bench.stats import machine, machine_line
 from trayscan.config import load_settings
 
@@ -41,6 +41,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--config", type=Path, help="service settings YAML (models, pipeline settings)")
     p.add_argument("--results", type=Path, help="write the figures as Markdown (bench/RESULTS.md)")
     p.add_argument("--json", type=Path, help="write the figures as JSON")
+    p.add_argument("--render", type=Path, help="measure nothing: write the Markdown of a saved --json run")
     p.add_argument("--items", type=_ints, default=(1, 5, 10, 20), help="pipeline: items per tray (1,5,10,20)")
     p.add_argument("--trays-per-size", type=int, default=3, help="pipeline: different trays per item count")
     p.add_argument("--repeats", type=int, default=5, help="pipeline: timed runs per tray and pipeline")
@@ -113,6 +114,7 @@ def markdown(report: dict[str, Any]) -> str:
         "jobs, so the load average above matters.",
         "",
     ]
+    lines += targets.markdown(report["parts"])
     renderers = {"pipeline": pipeline.markdown, "http": http.markdown, "gallery": gallery.markdown}
     for name, result in report["parts"].items():
         if "failed" in result:
@@ -125,23 +127,27 @@ def markdown(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
-    info = machine()
-    start = time.perf_counter()
-    parts = run_parts(args)
-    report = {
-        "command": "trayscan bench " + shlex.join(argv),
-        "started": started,
-        "duration_s": round(time.perf_counter() - start, 1),
-        "machine": info,
-        "parts": parts,
-    }
+    if args.render:
+        report = json.loads(args.render.read_text())
+    else:
+        started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+        info = machine()
+        start = time.perf_counter()
+        parts = run_parts(args)
+        report = {
+            "command": "trayscan bench " + shlex.join(argv),
+            "started": started,
+            "duration_s": round(time.perf_counter() - start, 1),
+            "machine": info,
+            "parts": parts,
+        }
+    parts = report["parts"]
     text = markdown(report)
     print(text)
     if args.results:
         args.results.parent.mkdir(parents=True, exist_ok=True)
         args.results.write_text(text)
-    if args.json:
+    if args.json and not args.render:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 1 if any("failed" in result for result in parts.values()) else 0

@@ -8,6 +8,7 @@ catalog at startup, as after a restore). With `url`, only the load test runs aga
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -37,6 +38,7 @@ class HttpBenchConfig:
     trays: int = 8
     vectors: int = 100_000  # 0: skip the large-gallery server
     state_dir: Path = Path("build/bench-server")
+    demo_world: Path | None = Path("data/train")  # a synth folder of the demo world, if already generated
     url: str | None = None
 
 
@@ -108,6 +110,19 @@ def fill_catalog_with_vectors(settings: Settings, state_dir: Path, n: int, embed
         catalog.close()
 
 
+def reuse_demo_world(settings: Settings, world: Path | None, state_dir: Path) -> bool:
+    """Link an already generated synth folder of the demo's world as the server's demo world (saves making it)."""
+    target = state_dir / "demo"  # the server's settings.demo_dir under its data_dir
+    if world is None or target.exists() or not (world / "manifest.json").is_file():
+        return False
+    made = json.loads((world / "manifest.json").read_text()).get("config", {})
+    if (made.get("seed"), made.get("families")) != (settings.demo.seed, settings.demo.families):
+        return False
+    state_dir.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(world.resolve(), target_is_directory=True)
+    return True
+
+
 def _served(
     server: ServerProcess, trays: list[bytes], config: HttpBenchConfig, gallery: str
 ) -> dict[str, Any]:
@@ -125,11 +140,19 @@ def _served(
 
 def run(settings: Settings, config: HttpBenchConfig) -> dict[str, Any]:
     trays = trays_with(config.items, config.trays)
-    result: dict[str, Any] = {"config": {**asdict(config), "state_dir": str(config.state_dir)}, "servers": []}
+    result: dict[str, Any] = {
+        "config": {
+            **asdict(config),
+            "state_dir": str(config.state_dir),
+            "demo_world": str(config.demo_world),
+        },
+        "servers": [],
+    }
     if config.url:
         tests = load_tests(ApiClient(config.url), trays, config)
         result["servers"].append({"gallery": f"as served by {config.url}", "load": tests, "memory": None})
         return result
+    reuse_demo_world(settings, config.demo_world, config.state_dir / "demo")
     with ServerProcess(config.state_dir / "demo") as server:
         result["servers"].append(
             _served(server, trays, config, "demo catalog (train SKUs of the demo world)")

@@ -79,7 +79,11 @@ class ServerProcess:
             self.process = subprocess.Popen(
                 command + ["--log-level", "warning"], env=self.env, stdout=log, stderr=log
             )
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # a server that failed to get ready must not outlive the benchmark
+            raise
         self.startup_s = round(time.perf_counter() - start, 1)
         return self
 
@@ -114,7 +118,10 @@ class ServerProcess:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self.process is None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()
         try:

@@ -24,6 +24,13 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    # Checkouts read prices while staff write: in WAL mode readers do not wait for a writer.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -34,6 +41,7 @@ def make_engine(url: str) -> Engine:
     else:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _enable_sqlite_wal)
     event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     return engine
 

@@ -5,6 +5,10 @@ In-process (default) the models are loaded here and a temporary catalog + galler
 CSV and the enrolment photos (default: `catalog.csv` and `enrol/` next to the annotations, as `trayscan synth`
 writes them). With `--url` each tray is POSTed to a running server; with `--admin-token` (or
 TRAYSCAN_ADMIN_TOKEN) the catalog's products the server lacks are first enrolled through its admin API.
+
+The RPC dataset: `--annotations instances_test2019.json --images test2019/ --catalog rpc.csv --enrol photos/`,
+where rpc.csv has the columns `sku,name,price` with the RPC category names as SKUs (`1_puffed_food`) and
+photos/<sku>/ holds a few exemplar photos of each (e.g. from RPC's train2019 single-product images).
 """
 
 from __future__ import annotations
@@ -49,7 +53,12 @@ def model_settings(settings: Settings, args: argparse.Namespace) -> Settings:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="trayscan eval", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="trayscan eval",
+        description=__doc__.split("\n\n")[0],
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument(
         "--annotations", type=Path, required=True, help="COCO json (synth annotations.json or RPC test)"
     )
@@ -150,7 +159,7 @@ def run_over_http(
 def _score(name: str, trays: TraySet, runs: list[TrayRun]) -> dict[str, Any]:
     report = evaluate(trays.trays, [run.predictions for run in runs])
     print(f"{name:>9}: {level_summary(report.overall)}", file=sys.stderr)
-    return pipeline_result(report, runs)
+    return pipeline_result(report, trays.trays, runs)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,14 +7,36 @@ from collections.abc import Sequence
 from typing import Any
 
 from trayscan.bench.stats import machine_line, stage_medians, summarize
-from trayscan.evaluation.data import LEVELS
-from trayscan.evaluation.metrics import EvalReport, LevelReport
+from trayscan.evaluation.data import LEVELS, Tray
+from trayscan.evaluation.metrics import EvalReport, LevelReport, predicted_counts
 from trayscan.evaluation.runner import TrayRun
 
 MAX_ERROR_EXAMPLES = 5
+MAX_WRONG_TRAYS = 20
 
 
-def pipeline_result(report: EvalReport, runs: Sequence[TrayRun]) -> dict[str, Any]:
+def wrong_trays(trays: Sequence[Tray], runs: Sequence[TrayRun], limit: int) -> list[dict[str, Any]]:
+    """The first `limit` trays whose receipt is not exactly right: what was missing and what was extra."""
+    wrong = []
+    for tray, run in zip(trays, runs, strict=True):
+        truth, predicted = tray.counts, predicted_counts(run.predictions)
+        if truth != predicted:
+            wrong.append(
+                {
+                    "image_id": tray.image_id,
+                    "file_name": tray.file_name,
+                    "items": len(tray.items),
+                    "missing": dict(sorted((truth - predicted).items())),
+                    "extra": dict(sorted((predicted - truth).items())),
+                    "error": run.error,
+                }
+            )
+            if len(wrong) == limit:
+                break
+    return wrong
+
+
+def pipeline_result(report: EvalReport, trays: Sequence[Tray], runs: Sequence[TrayRun]) -> dict[str, Any]:
     errors = [run.error for run in runs if run.error is not None]
     ok = [run for run in runs if run.error is None]
     return {
@@ -27,6 +49,7 @@ def pipeline_result(report: EvalReport, runs: Sequence[TrayRun]) -> dict[str, An
         },
         "errors": len(errors),
         "error_examples": errors[:MAX_ERROR_EXAMPLES],
+        "wrong_trays": wrong_trays(trays, runs, MAX_WRONG_TRAYS),
     }
 
 

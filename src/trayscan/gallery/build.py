@@ -72,14 +72,15 @@ def build_gallery(
 ) -> BuildReport:
     report = BuildReport()
     selected = [row for row in rows if split == "all" or row.split == split]
-    for row in progress(selected, len(selected), "enrolling"):
-        try:
-            catalog.create_product(row.sku, row.name, row.price, row.currency)
-        except ProductExistsError:
-            report.products_skipped += 1
-            continue
-        report.products_created += 1
-        photos = [Photo(path.name, path.read_bytes()) for path in product_photos(images_dir, row.sku)]
-        if photos:
-            report.images_enrolled += enroller.enrol(row.sku, photos).enrolled
+    with enroller.gallery.deferred_saves():
+        for row in progress(selected, len(selected), "enrolling"):
+            try:
+                catalog.create_product(row.sku, row.name, row.price, row.currency)
+            except ProductExistsError:
+                report.products_skipped += 1
+                continue
+            report.products_created += 1
+            photos = [Photo(path.name, path.read_bytes()) for path in product_photos(images_dir, row.sku)]
+            if photos:
+                report.images_enrolled += enroller.enrol(row.sku, photos).enrolled
     return report

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,8 @@ class GalleryIndex:
         self._deleted: set[int] = set()
         self._index_file: str | None = None
         self._search_params: Any = None
+        self._saves_deferred = False
+        self._unsaved_vectors = False
 
     def _empty_index(self) -> Any:
         hnsw = faiss.IndexHNSWFlat(self.params.dim, self.params.hnsw_m, faiss.METRIC_INNER_PRODUCT)
@@ -146,8 +150,28 @@ class GalleryIndex:
 
     def _changed(self, vectors_changed: bool) -> None:
         self.version += 1
-        if self.directory is not None:
+        if self._saves_deferred:
+            self._unsaved_vectors |= vectors_changed
+        elif self.directory is not None:
             self._save(self.directory, vectors_changed)
+
+    @contextmanager
+    def deferred_saves(self) -> Iterator[None]:
+        """Save once after many changes (bulk builds) instead of after each one.
+
+        A crash in between loses only the index file; the catalog still has every embedding, so the startup
+        check rebuilds the index.
+        """
+        with self.lock:
+            self._saves_deferred = True
+        try:
+            yield
+        finally:
+            with self.lock:
+                self._saves_deferred = False
+                if self.directory is not None:
+                    self._save(self.directory, self._unsaved_vectors)
+                self._unsaved_vectors = False
 
     # persistence
 

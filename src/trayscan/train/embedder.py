@@ -43,10 +43,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, help="optimizer steps (overrides --epochs)")
     p.add_argument("--epochs", type=float, default=6.0, help="passes over the stored crops")
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--weight-decay", type=float, default=5e-4)
-    p.add_argument("--warmup", type=float, default=0.05, help="share of steps with linear lr warm-up")
-    p.add_argument("--margin-ramp", type=float, default=0.2, help="share of steps over which the margin reaches 0.2")
+    p.add_argument("--warmup-steps", type=int, default=60, help="linear lr warm-up")
+    p.add_argument("--margin-ramp-steps", type=int, default=300, help="steps over which the margin grows 0 -> 0.2")
+    p.add_argument("--minutes", type=float, help="fit the run into this wall time: after 25 timed steps the total "
+                   "is set from the measured speed and saved (rerun with --steps N to reproduce)")
     p.add_argument("--enrol-share", type=float, default=0.35, help="share of samples taken from enrolment photos")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
@@ -155,8 +157,9 @@ def _worker_batch(step: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     return Prefetcher._sampler.batch(step, batch_size)
 
 
-def lr_at(step: int, total: int, base: float, warmup: float) -> float:
-    w = max(1, int(total * warmup))
+def lr_at(step: int, total: int, base: float, warmup_steps: int) -> float:
+    """Linear warm-up then cosine to 0; warm-up in absolute steps, so changing the total keeps earlier steps."""
+    w = max(1, min(warmup_steps, total - 1))
     if step < w:
         return base * (step + 1) / w
     return 0.5 * base * (1 + math.cos(math.pi * (step - w) / max(1, total - w)))
@@ -291,10 +294,20 @@ def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args:
     model.train()
     t_start, trained_before = time.monotonic(), state["train_seconds"]
     loss_avg = acc_avg = 0.0
-    for step in range(state["step"], steps):
-        ramp = min(1.0, (step + 1) / max(1, steps * args.margin_ramp))
-        model.head.margin = margin * ramp
-        opt.set_lr(lr_at(step, steps, args.lr, args.warmup))
+    first = state["step"]
+    for step in range(first, 10**9):
+        if args.minutes and step == first + 25 and not state.get("steps_from_minutes"):
+            # Fit the schedule to the time budget once (the steps before do not depend on the total).
+            rate = 25 / (time.monotonic() - t_start)
+            steps = max(step + 1, int(step + rate * (args.minutes * 60 - (time.monotonic() - t_start))))
+            state.update(steps=steps, steps_from_minutes=True)
+            progress.total = steps
+            prefetch.stop = steps
+            print(f"time budget {args.minutes} min at {rate * args.batch:.1f} img/s: {steps} steps", flush=True)
+        if step >= steps:
+            break
+        model.head.margin = margin * min(1.0, (step + 1) / max(1, args.margin_ramp_steps))
+        opt.set_lr(lr_at(step, steps, args.lr, args.warmup_steps))
         x, y = prefetch.get(step)
         out = model(paddle.to_tensor(x), paddle.to_tensor(y))
         loss = F.cross_entropy(out["logits"], paddle.to_tensor(y))
@@ -302,8 +315,8 @@ def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args:
         opt.step()
         opt.clear_grad()
         acc = float((out["logits"].argmax(axis=1).numpy() == y[:, 0]).mean())
-        loss_avg = 0.95 * loss_avg + 0.05 * float(loss) if step > state["step"] else float(loss)
-        acc_avg = 0.95 * acc_avg + 0.05 * acc if step > state["step"] else acc
+        loss_avg = 0.95 * loss_avg + 0.05 * float(loss) if step > first else float(loss)
+        acc_avg = 0.95 * acc_avg + 0.05 * acc if step > first else acc
         progress.update(step + 1, items=args.batch, loss=loss_avg, acc=acc_avg, lr=opt.get_lr(), margin=model.head.margin)
         state["step"] = step + 1
         state["train_seconds"] = trained_before + time.monotonic() - t_start

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,27 @@ def test_models_are_loaded_through_the_inference_package(
         ("detector", settings.models.detector_dir, "onnxruntime", 2),
         ("embedder", settings.models.embedder_dir, "onnxruntime", 2),
     ]
+
+
+def test_background_startup_is_live_before_ready(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    loading = threading.Event()
+    release = threading.Event()
+    real_build = lifespan_module.build_services
+
+    def slow_build(settings, parts):
+        loading.set()
+        assert release.wait(10)
+        return real_build(settings, parts)
+
+    monkeypatch.setattr(lifespan_module, "build_services", slow_build)
+    settings = make_settings(tmp_path, server={"background_startup": True})
+    with TestClient(create_app(settings, detector=BlobDetector(), embedder=HistogramEmbedder())) as client:
+        assert loading.wait(10)
+        assert client.get("/healthz").status_code == 200
+        starting = client.get("/readyz")
+        assert (starting.status_code, starting.json()["reason"]) == (503, "still starting")
+        release.set()
+        deadline = time.monotonic() + 10
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)

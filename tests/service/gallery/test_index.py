@@ -90,3 +90,15 @@ def test_load_refuses_another_embedder_or_a_broken_file(tmp_path: Path) -> None:
     (tmp_path / "index-00000001.faiss").write_bytes(b"garbage")
     assert GalleryIndex.load(tmp_path, PARAMS, "emb") is None
     assert GalleryIndex.load(tmp_path / "missing", PARAMS, "emb") is None
+
+
+def test_deferred_saves_write_once_at_the_end(tmp_path: Path) -> None:
+    gallery = GalleryIndex(PARAMS, "emb", tmp_path)
+    vectors = unit_vectors(6)
+    with gallery.deferred_saves():
+        gallery.add(vectors[:3], [1, 2, 3])
+        gallery.add(vectors[3:], [4, 5, 6])
+        gallery.remove([1])
+        assert list(tmp_path.iterdir()) == []
+    loaded = GalleryIndex.load(tmp_path, PARAMS, "emb")
+    assert loaded is not None and (loaded.version, loaded.live_ids) == (3, {2, 3, 4, 5, 6})

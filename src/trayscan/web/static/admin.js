@@ -55,10 +55,15 @@
   // sign-in
 
   async function verifyToken(token) {
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      // not sendable in an HTTP header, so it cannot be the token
+      throw new TS.ApiError(403, "forbidden", "the token has characters a token cannot have");
+    }
     try {
       await TS.api("PATCH", "/v1/admin/products/" + enc(PROBE_SKU), { json: {}, token });
     } catch (error) {
-      if (error.status === 404) return;
+      // The token is checked before anything else: any other client error means it was accepted.
+      if ([404, 409, 422].includes(error.status)) return;
       throw error;
     }
   }
@@ -646,7 +651,11 @@
         button.textContent = t("enrolling");
         const holder = h("div", { class: "enrolment" });
         status.append(holder);
-        await enrol(sku, files, holder);
+        const result = await enrol(sku, files, holder);
+        if (!result && findProduct(sku)) {
+          holder.append(h("p", { class: "muted retry-photos" }, t("retry_photos")));
+          state.expanded.add(sku); // its photo panel is where other photos can be tried
+        }
       } else {
         status.append(h("div", { class: "alert alert-warn" }, t("no_photos_warning", { sku })));
       }

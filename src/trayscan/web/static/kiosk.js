@@ -258,6 +258,22 @@
     if (file) checkout(file, file.name);
   }
 
+  // A tray photo dropped on the page (a desk demo without a camera) is checked out like a chosen one.
+  function onDrop(event) {
+    event.preventDefault();
+    const file = event.dataTransfer && event.dataTransfer.files[0];
+    if (file && root.dataset.phase !== "busy" && root.dataset.phase !== "camera") checkout(file, file.name);
+  }
+
+  // Back to the welcome screen when a finished checkout is left alone, ready for the next shopper.
+  const IDLE_RESET_MS = 120000;
+  let idleTimer = null;
+  function armIdleReset() {
+    clearTimeout(idleTimer);
+    const phase = root.dataset.phase;
+    if (phase === "result" || phase === "error") idleTimer = setTimeout(reset, IDLE_RESET_MS);
+  }
+
   // wiring
 
   $("take-photo").addEventListener("click", openCamera);
@@ -268,6 +284,10 @@
   $("camera-cancel").addEventListener("click", reset);
   $("next-customer").addEventListener("click", reset);
   $("try-again").addEventListener("click", reset);
+  document.addEventListener("dragover", (event) => event.preventDefault());
+  document.addEventListener("drop", onDrop);
+  for (const type of ["pointerdown", "keydown", "wheel"]) document.addEventListener(type, armIdleReset, true);
+  new MutationObserver(armIdleReset).observe(root, { attributes: true, attributeFilter: ["data-phase"] });
 
   window.TS.initI18n(() => {
     // labels drawn by this script: money formats and counts follow the language too
