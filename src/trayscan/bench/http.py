@@ -2,12 +2,13 @@
 
 Each client is a thread POSTing 10-item tray photos to `/v1/checkout` back to back, a bounded number of times.
 Against a server this module starts (a `trayscan serve` child on 127.0.0.1): first with the demo gallery, then
-with a gallery of `vectors` random embeddings written into its catalog (the server builds its index from the
-catalog at startup, as after a restore). With `url`, only the load test runs against that server.
+with a gallery of `vectors` random embeddings written into its catalog, with the index persisted beside it (the
+server loads both at startup, as after a restart). With `url`, only the load test runs against that server.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -26,6 +27,8 @@ from trayscan.bench.world import trays_with
 from trayscan.catalog.repository import Catalog, NewImage
 from trayscan.config import Settings
 from trayscan.evaluation.http_client import ApiClient
+from trayscan.gallery.index import MANIFEST, GalleryIndex
+from trayscan.gallery.sync import rebuild
 
 VECTOR_PRODUCTS = 1000  # the random gallery's vectors are spread over this many products
 
@@ -89,23 +92,29 @@ def load_tests(client: ApiClient, trays: list[bytes], config: HttpBenchConfig) -
     return [load_test(client, trays, c, config.requests_per_client) for c in config.concurrency]
 
 
-def fill_catalog_with_vectors(settings: Settings, state_dir: Path, n: int, embedder: str, dim: int) -> None:
-    """Write n random gallery embeddings (of the server's embedder) into a fresh catalog in `state_dir`."""
+def prepare_vectors_state(settings: Settings, state_dir: Path, n: int, embedder: str, dim: int) -> None:
+    """A catalog of n random gallery embeddings of the server's embedder, and its persisted index.
+
+    The index is built here with the service's own rebuild, so the server loads it at startup as after any
+    restart (its startup then does not include a 100k-vector HNSW build). Kept for later runs.
+    """
     catalog = Catalog.open(f"sqlite:///{state_dir / 'catalog.db'}")
     try:
-        if catalog.list_products(limit=1)[1] > 0:
-            return  # filled by an earlier run
-        vectors, _, _ = clustered_vectors(n, GalleryBenchConfig(dim=dim), np.random.default_rng(7))
-        per_product = -(-n // VECTOR_PRODUCTS)
-        for p, start in enumerate(range(0, n, per_product)):
-            sku = f"BENCH{p:05d}"
-            catalog.create_product(sku, f"Bench product {p}", Decimal("1.00"), settings.currency)
-            images = [
-                NewImage(f"{sku}/missing.jpg", (0.0, 0.0, 1.0, 1.0), vectors[i], embedder)
-                for i in range(start, min(start + per_product, n))
-            ]
-            with catalog.transaction() as session:
-                catalog.add_images(session, sku, images)
+        if catalog.list_products(limit=1)[1] == 0:
+            vectors, _, _ = clustered_vectors(n, GalleryBenchConfig(dim=dim), np.random.default_rng(7))
+            per_product = -(-n // VECTOR_PRODUCTS)
+            for p, start in enumerate(range(0, n, per_product)):
+                sku = f"BENCH{p:05d}"
+                catalog.create_product(sku, f"Bench product {p}", Decimal("1.00"), settings.currency)
+                images = [
+                    NewImage(f"{sku}/missing.jpg", (0.0, 0.0, 1.0, 1.0), vectors[i], embedder)
+                    for i in range(start, min(start + per_product, n))
+                ]
+                with catalog.transaction() as session:
+                    catalog.add_images(session, sku, images)
+        if not (state_dir / "gallery" / MANIFEST).is_file():
+            params = dataclasses.replace(lifespan.index_params(settings), dim=dim)
+            rebuild(GalleryIndex(params, embedder, state_dir / "gallery"), catalog)
     finally:
         catalog.close()
 
@@ -161,11 +170,18 @@ def run(settings: Settings, config: HttpBenchConfig) -> dict[str, Any]:
         _, embedder = lifespan.load_models(settings)
         state = config.state_dir / f"vectors-{config.vectors}"
         state.mkdir(parents=True, exist_ok=True)
-        fill_catalog_with_vectors(settings, state, config.vectors, embedder.name, embedder.dim)
+        prepare_vectors_state(settings, state, config.vectors, embedder.name, embedder.dim)
         del embedder
         small = HttpBenchConfig(concurrency=(1, 4), requests_per_client=5, items=config.items)
         with ServerProcess(state, env={"TRAYSCAN_DEMO__ENABLED": "false"}) as server:
-            result["servers"].append(_served(server, trays, small, f"{config.vectors:,} random embeddings"))
+            result["servers"].append(
+                _served(
+                    server,
+                    trays,
+                    small,
+                    f"{config.vectors:,} random embeddings, index persisted before start",
+                )
+            )
     return result
 
 

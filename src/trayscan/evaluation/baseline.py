@@ -1,7 +1,8 @@
 """The PP-ShiTu way over trayscan's own models and gallery, for side-by-side comparison.
 
 Follows PaddleClas `deploy/python/predict_system.py` with `deploy/configs/inference_general.yaml`:
-1. detector boxes: the `max_det_results` (5) best, then those under `threshold` (0.2) dropped;
+1. detector boxes: the `max_det_results` (5) best, then those under `threshold` (0.2) dropped (through
+   trayscan's detect stage, which also clips boxes to the image and skips boxes under 2 px);
 2. the whole image appended as one more box (score 1.0) "to improve recall";
 3. each box cropped as is (no padding) and embedded in its own call, its neighbours searched (`return_k` 5;
    here in one batch for all boxes, which only makes the baseline faster);

@@ -8,7 +8,7 @@ All randomness comes from the generator passed in, so a seed reproduces the stre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -17,19 +17,29 @@ import numpy as np
 @dataclass(frozen=True)
 class AugmentConfig:
     rotate_p: float = 0.9
+    free_angle_p: float = 0.5  # share of rotations at any angle (else right angles only)
     box_jitter: float = 0.10  # each box side moves by up to this share of the box size
-    occlude_p: float = 0.45
-    occlude_max: float = 0.35  # largest share of the crop area hidden
-    blur_p: float = 0.3
-    lowres_p: float = 0.25
-    noise_p: float = 0.2
-    jpeg_p: float = 0.5
-    light: float = 0.35  # brightness/contrast amplitude
-    cast: float = 0.15  # per-channel gain amplitude
-    gray_p: float = 0.03
+    occlude_p: float = 0.3
+    occlude_max: float = 0.3  # largest share of the crop area hidden
+    blur_p: float = 0.2
+    lowres_p: float = 0.2
+    noise_p: float = 0.15
+    jpeg_p: float = 0.3
+    light: float = 0.25  # brightness/contrast amplitude
+    cast: float = 0.12  # per-channel gain amplitude
+    gray_p: float = 0.02
+
+    def at_strength(self, t: float) -> AugmentConfig:
+        """Curriculum: a from-scratch network learns nothing under full-strength augmentation at first, so
+        the probabilities and amplitudes start at a fraction `t` and reach the full values later."""
+        t = min(1.0, max(0.0, t))
+        return replace(self, free_angle_p=self.free_angle_p * t, box_jitter=self.box_jitter * t,
+                       occlude_p=self.occlude_p * t, blur_p=self.blur_p * t, lowres_p=self.lowres_p * t,
+                       noise_p=self.noise_p * t, jpeg_p=self.jpeg_p * t, light=self.light * t,
+                       cast=self.cast * t, gray_p=self.gray_p * t)
 
 
-def _rotate_with_box(img: np.ndarray, box: np.ndarray, angle: float, fill: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _rotate_with_box(img: np.ndarray, box: np.ndarray, angle: float, fill: tuple[int, ...] | None) -> tuple[np.ndarray, np.ndarray]:
     """Rotate the whole crop about the box centre on an expanded canvas; the new box is the rotated box's AABB."""
     h, w = img.shape[:2]
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
@@ -39,8 +49,10 @@ def _rotate_with_box(img: np.ndarray, box: np.ndarray, angle: float, fill: tuple
     x0, y0 = rc.min(axis=0)
     x1, y1 = rc.max(axis=0)
     m[:, 2] -= (x0, y0)
+    # fill None: repeat the edge (the crop's own surroundings), else a flat colour (an unseen tray surface).
+    border = cv2.BORDER_REPLICATE if fill is None else cv2.BORDER_CONSTANT
     out = cv2.warpAffine(img, m, (int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0))), flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+                         borderMode=border, borderValue=fill or 0)
     bc = np.array([[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]], dtype=np.float32)
     rb = bc @ m[:, :2].T + m[:, 2]
     return out, np.array([*rb.min(axis=0), *rb.max(axis=0)], dtype=np.float32)
@@ -139,8 +151,10 @@ def augment(img: np.ndarray, box: np.ndarray, rng: np.random.Generator, cfg: Aug
     """
     if rng.random() < cfg.rotate_p:
         # Right angles keep the crop tight; free angles add background corners like a rotated item on a tray.
-        angle = float(rng.choice([0, 90, 180, 270])) + (rng.uniform(-180, 180) if rng.random() < 0.6 else 0.0)
-        fill = tuple(int(v) for v in rng.integers(0, 256, size=3))
+        angle = float(rng.choice([0, 90, 180, 270]))
+        if rng.random() < cfg.free_angle_p:
+            angle += rng.uniform(-180, 180)
+        fill = tuple(int(v) for v in rng.integers(0, 256, size=3)) if rng.random() < 0.5 else None
         img, box = _rotate_with_box(img, box, angle, fill)
     img = _jittered_crop(img, box, cfg.box_jitter, rng)
     if size is not None:

@@ -37,6 +37,23 @@ class CropSet:
     def image(self, k: int) -> np.ndarray:
         return self.buffer[self.offsets[k]:self.offsets[k + 1]].reshape(self.shapes[k])
 
+    def box_crops(self) -> list[np.ndarray]:
+        """The item boxes alone (no margin): what a perfect detector would hand the embedder."""
+        out = []
+        for k in range(len(self)):
+            x1, y1, x2, y2 = (int(round(v)) for v in self.boxes[k])
+            out.append(self.image(k)[max(0, y1):max(y1 + 1, y2), max(0, x1):max(x1 + 1, x2)])
+        return out
+
+    def subset(self, mask: np.ndarray) -> CropSet:
+        idx = np.flatnonzero(mask)
+        parts = [self.image(int(k)).reshape(-1) for k in idx]
+        offsets = np.zeros(len(idx) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([p.size for p in parts])
+        return CropSet(buffer=np.concatenate(parts) if parts else np.zeros(0, np.uint8), offsets=offsets,
+                       shapes=self.shapes[idx], boxes=self.boxes[idx], labels=self.labels[idx],
+                       source=self.source[idx], visible=self.visible[idx])
+
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")

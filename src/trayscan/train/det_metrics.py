@@ -43,7 +43,7 @@ def match(pred_boxes: np.ndarray, pred_scores: np.ndarray, gt: np.ndarray) -> np
 class DetAccumulator:
     """Collects per-image matches; `summary()` gives the dataset-level numbers."""
 
-    thresholds: tuple[float, ...] = (0.3, 0.4, 0.5)
+    thresholds: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5)
     scores: list[np.ndarray] = field(default_factory=list)
     tps: list[np.ndarray] = field(default_factory=list)
     n_gt: int = 0

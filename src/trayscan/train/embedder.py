@@ -13,23 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing as mp
 import platform
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
-import yaml
 
 from trayscan.inference.preprocess import RecPreprocess
-from trayscan.train.augment import AugmentConfig, augment
-from trayscan.train.crops import CropSet, extract
-
-MEAN = (0.485, 0.456, 0.406)  # ImageNet statistics, as PaddleClas RecPreProcess
-STD = (0.229, 0.224, 0.225)
+from trayscan.train.crops import CropSet
+from trayscan.train.embedder_data import BatchSampler, Prefetcher, load_crops, load_val_set
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -43,10 +36,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, help="optimizer steps (overrides --epochs)")
     p.add_argument("--epochs", type=float, default=6.0, help="passes over the stored crops")
-    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weight-decay", type=float, default=5e-4)
     p.add_argument("--warmup-steps", type=int, default=60, help="linear lr warm-up")
-    p.add_argument("--margin-ramp-steps", type=int, default=300, help="steps over which the margin grows 0 -> 0.2")
+    p.add_argument("--margin-ramp-steps", type=int, default=500, help="steps over which the margin grows 0 -> 0.2")
+    p.add_argument("--aug-ramp-steps", type=int, default=500, help="steps over which augmentation reaches full strength")
     p.add_argument("--minutes", type=float, help="fit the run into this wall time: after 25 timed steps the total "
                    "is set from the measured speed and saved (rerun with --steps N to reproduce)")
     p.add_argument("--enrol-share", type=float, default=0.35, help="share of samples taken from enrolment photos")
@@ -62,132 +56,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def load_crops(data: Path, side: int, splits: set[str], enrol: bool = True) -> CropSet:
-    """Crops cached next to the data folder (data/ is git-ignored; the dataset itself stays untouched)."""
-    tag = "-".join(sorted(splits)) + ("" if enrol else "-trays")
-    cache = data.parent / ".cache" / f"{data.name}-crops-{tag}-{side}.npz"
-    if cache.exists():
-        return CropSet.load(cache)
-    print(f"cutting crops from {data} (once; cached at {cache})", flush=True)
-    crops = extract(data, side=side, splits=splits, include_enrol=enrol)
-    crops.save(cache)
-    return crops
-
-
-class BatchSampler:
-    """Class-balanced batches: class uniform, then enrolment photo or tray crop, then an instance."""
-
-    def __init__(self, crops: CropSet, class_of: dict[int, int], size: int, enrol_share: float, seed: int) -> None:
-        self.crops = crops
-        self.class_of = class_of
-        self.enrol_share = enrol_share
-        self.seed = seed
-        self.aug = AugmentConfig()
-        self.pre = RecPreprocess(width=size, height=size, scale=1 / 255, mean=MEAN, std=STD)
-        self.by_class: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for cid in class_of:
-            idx = np.flatnonzero(crops.labels == cid)
-            src = crops.source[idx]
-            self.by_class[cid] = (idx[src == 0], idx[src == 1])
-        self.class_ids = np.array(sorted(class_of), dtype=np.int64)
-
-    def batch(self, step: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng([self.seed, step])
-        images, labels = [], []
-        for cid in rng.choice(self.class_ids, size=batch_size):
-            trays, enrol = self.by_class[int(cid)]
-            pool = enrol if (len(enrol) and (rng.random() < self.enrol_share or not len(trays))) else trays
-            k = int(pool[rng.integers(len(pool))])
-            other = int(rng.integers(len(self.crops)))  # an occluder cut from another item
-            patch = self.crops.image(other)
-            images.append(augment(self.crops.image(k), self.crops.boxes[k], rng, self.aug, patch, self.pre.width))
-            labels.append(self.class_of[int(cid)])
-        return self.pre(images), np.array(labels, dtype=np.int64)[:, None]
-
-
-class Prefetcher:
-    """Batches built in worker processes, a bounded window ahead of training, in step order.
-
-    Workers are forked, so they share the crop buffer copy-on-write; they only run numpy/cv2, never paddle.
-    Batch k depends only on (seed, k), so results are identical with any number of workers.
-    """
-
-    _sampler: BatchSampler | None = None  # set before fork, read by the workers
-
-    def __init__(self, sampler: BatchSampler, batch_size: int, start: int, stop: int, workers: int,
-                 window: int = 4) -> None:
-        self.batch_size, self.next_submit, self.stop = batch_size, start, stop
-        self.pending: deque[Any] = deque()
-        self.pool = None
-        self.sampler = sampler
-        if workers > 0:
-            Prefetcher._sampler = sampler
-            self.pool = mp.get_context("fork").Pool(workers, initializer=_worker_init)
-            for _ in range(window):
-                self._submit()
-
-    def _submit(self) -> None:
-        if self.pool is not None and self.next_submit < self.stop:
-            self.pending.append(self.pool.apply_async(_worker_batch, (self.next_submit, self.batch_size)))
-            self.next_submit += 1
-
-    def get(self, step: int) -> tuple[np.ndarray, np.ndarray]:
-        if self.pool is None:
-            return self.sampler.batch(step, self.batch_size)
-        result = self.pending.popleft().get()
-        self._submit()
-        return result
-
-    def close(self) -> None:
-        if self.pool is not None:
-            # All submitted batches were consumed on a normal finish: a clean close avoids killing workers.
-            if self.pending:
-                self.pool.terminate()
-            else:
-                self.pool.close()
-            self.pool.join()
-
-
-def _worker_init() -> None:
-    cv2.setNumThreads(1)
-
-
-def _worker_batch(step: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    assert Prefetcher._sampler is not None  # set by the parent before forking
-    return Prefetcher._sampler.batch(step, batch_size)
-
-
 def lr_at(step: int, total: int, base: float, warmup_steps: int) -> float:
     """Linear warm-up then cosine to 0; warm-up in absolute steps, so changing the total keeps earlier steps."""
     w = max(1, min(warmup_steps, total - 1))
     if step < w:
         return base * (step + 1) / w
     return 0.5 * base * (1 + math.cos(math.pi * (step - w) / max(1, total - w)))
-
-
-def make_val_set(val: Path, side: int) -> tuple[CropSet, CropSet]:
-    crops = load_crops(val, side, {"novel"})
-    gallery = _subset(crops, crops.source == 1)
-    queries = _subset(crops, crops.source == 0)
-    return gallery, queries
-
-
-def _subset(c: CropSet, mask: np.ndarray) -> CropSet:
-    idx = np.flatnonzero(mask)
-    parts = [c.image(int(k)).reshape(-1) for k in idx]
-    offsets = np.zeros(len(idx) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum([p.size for p in parts])
-    return CropSet(buffer=np.concatenate(parts) if parts else np.zeros(0, np.uint8), offsets=offsets,
-                   shapes=c.shapes[idx], boxes=c.boxes[idx], labels=c.labels[idx], source=c.source[idx],
-                   visible=c.visible[idx])
-
-
-def _box_crops(c: CropSet) -> list[np.ndarray]:
-    out = []
-    for k in range(len(c)):
-        x1, y1, x2, y2 = (int(round(v)) for v in c.boxes[k])
-        out.append(c.image(k)[max(0, y1):y2, max(0, x1):x2])
-    return out
 
 
 def val_recall(model: Any, gallery: CropSet, queries: CropSet, pre: RecPreprocess, limit: int = 600) -> float:
@@ -204,33 +78,17 @@ def val_recall(model: Any, gallery: CropSet, queries: CropSet, pre: RecPreproces
 
     model.eval()
     with paddle.no_grad():
-        g = embed(_box_crops(gallery))
-        q_crops = _box_crops(queries)[:limit]
+        g = embed(gallery.box_crops())
+        q_crops = queries.box_crops()[:limit]
         q = embed(q_crops)
     model.train()
     top = (q @ g.T).argmax(axis=1)
     return float(np.mean(gallery.labels[top] == queries.labels[:limit]))
 
 
-def write_infer_cfg(out: Path, size: int) -> None:
-    cfg = {
-        "model_type": "embedder",
-        "embedding_dim": 512,
-        "input_name": "x",
-        "output_normalized": True,
-        "RecPreProcess": {"transform_ops": [
-            {"ResizeImage": {"size": size}},
-            {"NormalizeImage": {"scale": "1.0/255.0", "mean": list(MEAN), "std": list(STD), "order": ""}},
-            {"ToCHWImage": None},
-        ]},
-    }
-    header = "# Preprocessing of the crops, PaddleClas RecPreProcess style; applied to RGB (BGR input is converted).\n"
-    (out / "infer_cfg.yml").write_text(header + yaml.safe_dump(cfg, sort_keys=False))
-
-
 def export(model: Any, args: argparse.Namespace, state: dict[str, Any]) -> None:
     from trayscan.inference.convert import convert
-    from trayscan.train.embedder_model import export_paddle
+    from trayscan.train.embedder_model import export_paddle, write_infer_cfg
 
     out: Path = args.out
     export_paddle(model, args.size, out)
@@ -244,10 +102,9 @@ def export(model: Any, args: argparse.Namespace, state: dict[str, Any]) -> None:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     import paddle
-    import paddle.nn.functional as F
 
-    from trayscan.train.common import Checkpointer, Progress, seed_everything, set_device_and_threads
-    from trayscan.train.embedder_model import ARC_MARGIN, build_rec_model
+    from trayscan.train.common import Checkpointer, seed_everything, set_device_and_threads
+    from trayscan.train.embedder_model import build_rec_model
 
     set_device_and_threads(args.device, args.threads)
     seed_everything(args.seed)
@@ -260,9 +117,9 @@ def main(argv: list[str]) -> int:
     model = build_rec_model(args.scale, len(class_ids))
     n_params = sum(int(np.prod(p.shape)) for n, p in model.named_parameters() if not n.startswith("head"))
     steps = args.steps or max(1, int(args.epochs * len(crops) / args.batch))
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
+    decay = {p.name for p in model.parameters() if p.ndim > 1}  # no weight decay on BN / biases
     opt = paddle.optimizer.AdamW(learning_rate=args.lr, parameters=model.parameters(), weight_decay=args.weight_decay,
-                                 apply_decay_param_fun=lambda name: any(name == p.name for p in decay))
+                                 apply_decay_param_fun=lambda name: name in decay)
     ckpt = Checkpointer(args.ckpt_dir or Path("models/checkpoints") / f"embedder-{args.out.name}", args.ckpt_every)
     state: dict[str, Any] = {
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
@@ -274,22 +131,29 @@ def main(argv: list[str]) -> int:
         if state["classes"] != class_ids:
             raise SystemExit(f"checkpoint {ckpt.directory} was trained on other classes; use --fresh")
         print(f"resumed from {ckpt.directory} at step {state['step']}/{state['steps']}", flush=True)
-        steps = state["steps"]
     elif args.resume:
         print(f"no checkpoint in {ckpt.directory}: starting fresh", flush=True)
 
-    if not args.export_only and state["step"] < steps:
-        _train(model, opt, crops, class_of, args, state, steps, ckpt, F, paddle, ARC_MARGIN, Progress)
+    if not args.export_only and state["step"] < state["steps"]:
+        _train(model, opt, crops, class_of, args, state, ckpt)
     model.eval()
     export(model, args, state)
     return 0
 
 
 def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args: argparse.Namespace,
-           state: dict[str, Any], steps: int, ckpt: Any, F: Any, paddle: Any, margin: float, progress_cls: Any) -> None:
-    sampler = BatchSampler(crops, class_of, args.size, args.enrol_share, args.seed)
-    val = make_val_set(args.val, int(args.size * 1.5)) if args.val else None
-    progress = progress_cls(steps)
+           state: dict[str, Any], ckpt: Any) -> None:
+    """The optimisation loop; updates `state` and checkpoints it with the model every few minutes."""
+    import paddle
+    import paddle.nn.functional as F
+
+    from trayscan.train.common import Progress
+    from trayscan.train.embedder_model import ARC_MARGIN
+
+    steps = state["steps"]
+    sampler = BatchSampler(crops, class_of, args.size, args.enrol_share, args.seed, args.aug_ramp_steps)
+    val = load_val_set(args.val, int(args.size * 1.5)) if args.val else None
+    progress = Progress(steps)
     prefetch = Prefetcher(sampler, args.batch, state["step"], steps, args.workers)
     model.train()
     t_start, trained_before = time.monotonic(), state["train_seconds"]
@@ -306,7 +170,7 @@ def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args:
             print(f"time budget {args.minutes} min at {rate * args.batch:.1f} img/s: {steps} steps", flush=True)
         if step >= steps:
             break
-        model.head.margin = margin * min(1.0, (step + 1) / max(1, args.margin_ramp_steps))
+        model.head.margin = ARC_MARGIN * min(1.0, (step + 1) / max(1, args.margin_ramp_steps))
         opt.set_lr(lr_at(step, steps, args.lr, args.warmup_steps))
         x, y = prefetch.get(step)
         out = model(paddle.to_tensor(x), paddle.to_tensor(y))

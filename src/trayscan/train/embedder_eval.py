@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from trayscan.inference import load_embedder
-from trayscan.train.crops import CropSet, extract, read_catalog
+from trayscan.train.crops import extract, read_catalog
 
 NATIVE = 100_000  # crop side cap: keep native resolution, the model's preprocessing resizes
 
@@ -34,14 +34,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--speed-runs", type=int, default=50)
     p.add_argument("--json", type=Path, help="write the figures here (e.g. MODEL_DIR/eval.json)")
     return p.parse_args(argv)
-
-
-def box_crops(crops: CropSet) -> list[np.ndarray]:
-    out = []
-    for k in range(len(crops)):
-        x1, y1, x2, y2 = (int(round(v)) for v in crops.boxes[k])
-        out.append(crops.image(k)[max(0, y1):max(y1 + 1, y2), max(0, x1):max(x1 + 1, x2)])
-    return out
 
 
 def retrieval(gallery_feats: np.ndarray, gallery_labels: np.ndarray, query_feats: np.ndarray,
@@ -92,7 +84,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     family_of = {cid: row["family"] for cid, row in catalog.items()}
     crops = extract(args.data, side=NATIVE, splits={args.split}, margin=0.0, log_every=0)
     gallery_mask, query_mask = crops.source == 1, crops.source == 0
-    images = box_crops(crops)
+    images = crops.box_crops()
     embedder = load_embedder(args.model, engine=args.engine, threads=args.threads)
     t0 = time.perf_counter()
     feats = embedder.embed(images)

@@ -12,6 +12,9 @@ from typing import Any
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
+import yaml
+
+from trayscan.train.embedder_data import MEAN, STD
 
 EMBEDDING_DIM = 512
 ARC_MARGIN = 0.2  # PaddleClas GeneralRecognition_PPLCNet_x2_5: ArcMargin margin 0.2, scale 30
@@ -60,3 +63,20 @@ def export_paddle(rec_model: nn.Layer, size: int, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     paddle.jit.save(static, str(out_dir / "inference"))
     return out_dir / "inference.json"
+
+
+def write_infer_cfg(out: Path, size: int) -> None:
+    """The preprocessing the loader applies (trayscan.inference.preprocess.RecPreprocess), PaddleClas style."""
+    cfg = {
+        "model_type": "embedder",
+        "embedding_dim": EMBEDDING_DIM,
+        "input_name": "x",
+        "output_normalized": True,
+        "RecPreProcess": {"transform_ops": [
+            {"ResizeImage": {"size": size}},
+            {"NormalizeImage": {"scale": "1.0/255.0", "mean": list(MEAN), "std": list(STD), "order": ""}},
+            {"ToCHWImage": None},
+        ]},
+    }
+    header = "# Crop preprocessing, PaddleClas RecPreProcess style; applied to RGB (BGR input is converted first).\n"
+    (out / "infer_cfg.yml").write_text(header + yaml.safe_dump(cfg, sort_keys=False))

@@ -1,0 +1,127 @@
+"""Training batches for the embedder: cached crops, class-balanced sampling, augmentation in worker processes.
+
+Batch k is drawn from a generator seeded by (seed, k): the stream is the same with any number of workers and
+after a resume.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from trayscan.inference.preprocess import RecPreprocess
+from trayscan.train.augment import AugmentConfig, augment
+from trayscan.train.crops import CropSet, extract
+
+MEAN = (0.485, 0.456, 0.406)  # ImageNet statistics, as PaddleClas RecPreProcess
+STD = (0.229, 0.224, 0.225)
+
+
+def load_crops(data: Path, side: int, splits: set[str], enrol: bool = True) -> CropSet:
+    """Crops cached next to the data folder (data/ is git-ignored; the dataset itself stays untouched)."""
+    tag = "-".join(sorted(splits)) + ("" if enrol else "-trays")
+    cache = data.parent / ".cache" / f"{data.name}-crops-{tag}-{side}.npz"
+    if cache.exists():
+        return CropSet.load(cache)
+    print(f"cutting crops from {data} (once; cached at {cache})", flush=True)
+    crops = extract(data, side=side, splits=splits, include_enrol=enrol)
+    crops.save(cache)
+    return crops
+
+
+def load_val_set(val: Path, side: int) -> tuple[CropSet, CropSet]:
+    """(gallery, queries) of the novel SKUs of a held-out dataset: enrolment crops and tray crops."""
+    crops = load_crops(val, side, {"novel"})
+    return crops.subset(crops.source == 1), crops.subset(crops.source == 0)
+
+
+class BatchSampler:
+    """Class-balanced batches: class uniform, then enrolment photo or tray crop, then an instance."""
+
+    def __init__(self, crops: CropSet, class_of: dict[int, int], size: int, enrol_share: float, seed: int,
+                 aug_ramp_steps: int = 0) -> None:
+        self.crops = crops
+        self.aug_ramp_steps = aug_ramp_steps
+        self.class_of = class_of
+        self.enrol_share = enrol_share
+        self.seed = seed
+        self.aug = AugmentConfig()
+        self.pre = RecPreprocess(width=size, height=size, scale=1 / 255, mean=MEAN, std=STD)
+        self.by_class: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for cid in class_of:
+            idx = np.flatnonzero(crops.labels == cid)
+            src = crops.source[idx]
+            self.by_class[cid] = (idx[src == 0], idx[src == 1])
+        self.class_ids = np.array(sorted(class_of), dtype=np.int64)
+
+    def batch(self, step: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([self.seed, step])
+        strength = 0.15 + 0.85 * step / self.aug_ramp_steps if self.aug_ramp_steps else 1.0
+        aug = self.aug.at_strength(strength)
+        images, labels = [], []
+        for cid in rng.choice(self.class_ids, size=batch_size):
+            trays, enrol = self.by_class[int(cid)]
+            pool = enrol if (len(enrol) and (rng.random() < self.enrol_share or not len(trays))) else trays
+            k = int(pool[rng.integers(len(pool))])
+            other = int(rng.integers(len(self.crops)))  # an occluder cut from another item
+            patch = self.crops.image(other)
+            images.append(augment(self.crops.image(k), self.crops.boxes[k], rng, aug, patch, self.pre.width))
+            labels.append(self.class_of[int(cid)])
+        return self.pre(images), np.array(labels, dtype=np.int64)[:, None]
+
+
+class Prefetcher:
+    """Batches built in worker processes, a bounded window ahead of training, in step order.
+
+    Workers are forked, so they share the crop buffer copy-on-write; they only run numpy/cv2, never paddle.
+    Batch k depends only on (seed, k), so results are identical with any number of workers.
+    """
+
+    _sampler: BatchSampler | None = None  # set before fork, read by the workers
+
+    def __init__(self, sampler: BatchSampler, batch_size: int, start: int, stop: int, workers: int,
+                 window: int = 4) -> None:
+        self.batch_size, self.next_submit, self.stop = batch_size, start, stop
+        self.pending: deque[Any] = deque()
+        self.pool = None
+        self.sampler = sampler
+        if workers > 0:
+            Prefetcher._sampler = sampler
+            self.pool = mp.get_context("fork").Pool(workers, initializer=_worker_init)
+            for _ in range(window):
+                self._submit()
+
+    def _submit(self) -> None:
+        if self.pool is not None and self.next_submit < self.stop:
+            self.pending.append(self.pool.apply_async(_worker_batch, (self.next_submit, self.batch_size)))
+            self.next_submit += 1
+
+    def get(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.pool is None:
+            return self.sampler.batch(step, self.batch_size)
+        result = self.pending.popleft().get()
+        self._submit()
+        return result
+
+    def close(self) -> None:
+        if self.pool is not None:
+            # All submitted batches were consumed on a normal finish: a clean close avoids killing workers.
+            if self.pending:
+                self.pool.terminate()
+            else:
+                self.pool.close()
+            self.pool.join()
+
+
+def _worker_init() -> None:
+    cv2.setNumThreads(1)
+
+
+def _worker_batch(step: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    assert Prefetcher._sampler is not None  # set by the parent before forking
+    return Prefetcher._sampler.batch(step, batch_size)
