@@ -2,10 +2,13 @@
 
 Recipe from PaddleClas GeneralRecognition (RecModel, flatten stop layer, FC neck 1280->512, ArcMargin margin 0.2
 scale 30). Differences, because there is no pretrained backbone here and the run is short on 2 CPU cores: AdamW
-with warm-up + cosine instead of Momentum 0.04, and the ArcMargin margin ramps up from 0 over the first part of
-training (a full margin on random features stalls from-scratch training).
+with warm-up + cosine instead of Momentum 0.04, and both the ArcMargin margin and the augmentation strength ramp
+up over the first ~500 steps (from random weights, full margin or full-strength augmentation learned nothing in
+the first hundreds of steps).
 
-Reproducible: batch k is drawn from a generator seeded by (seed, k), so a resumed run sees the same batches.
+Reproducible: batch k is drawn from a generator seeded by (seed, k), and every schedule except the cosine decay
+is in absolute steps, so a resumed run, or a rerun with `--steps N` of a run sized by `--minutes`, sees the same
+batches and settings.
 """
 
 from __future__ import annotations
@@ -108,6 +111,15 @@ def main(argv: list[str]) -> int:
 
     set_device_and_threads(args.device, args.threads)
     seed_everything(args.seed)
+    ckpt = Checkpointer(args.ckpt_dir or Path("models/checkpoints") / f"embedder-{args.out.name}", args.ckpt_every)
+    if args.export_only:  # the classes come from the checkpoint: no need to load the crops
+        state = json.loads(ckpt.state_path.read_text())
+        model = build_rec_model(args.scale, len(state["classes"]))
+        state = ckpt.load(model, _optimizer(paddle, model, args))
+        model.eval()
+        export(model, args, state)
+        return 0
+
     side = int(args.size * 1.5)  # stored crops keep some resolution for zoom / rotation
     crops = load_crops(args.data, side, {"train"})
     class_ids = sorted(int(c) for c in np.unique(crops.labels))
@@ -115,16 +127,13 @@ def main(argv: list[str]) -> int:
     print(f"{len(crops)} crops ({int((crops.source == 1).sum())} enrolment) of {len(class_ids)} train SKUs", flush=True)
 
     model = build_rec_model(args.scale, len(class_ids))
-    n_params = sum(int(np.prod(p.shape)) for n, p in model.named_parameters() if not n.startswith("head"))
-    steps = args.steps or max(1, int(args.epochs * len(crops) / args.batch))
-    decay = {p.name for p in model.parameters() if p.ndim > 1}  # no weight decay on BN / biases
-    opt = paddle.optimizer.AdamW(learning_rate=args.lr, parameters=model.parameters(), weight_decay=args.weight_decay,
-                                 apply_decay_param_fun=lambda name: name in decay)
-    ckpt = Checkpointer(args.ckpt_dir or Path("models/checkpoints") / f"embedder-{args.out.name}", args.ckpt_every)
+    opt = _optimizer(paddle, model, args)
     state: dict[str, Any] = {
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "steps": steps, "step": 0, "train_seconds": 0.0, "classes": class_ids, "params_embedding": n_params,
-        "crops": len(crops), "machine": f"{platform.machine()} {platform.processor() or ''}".strip(), "history": [],
+        "steps": args.steps or max(1, int(args.epochs * len(crops) / args.batch)), "step": 0,
+        "train_seconds": 0.0, "classes": class_ids, "crops": len(crops), "history": [],
+        "params_embedding": sum(int(np.prod(p.shape)) for n, p in model.named_parameters() if not n.startswith("head")),
+        "machine": f"{platform.machine()} {platform.processor() or ''}, {args.threads} threads".strip(),
     }
     if ckpt.exists() and not args.fresh:
         state = ckpt.load(model, opt)
@@ -133,12 +142,17 @@ def main(argv: list[str]) -> int:
         print(f"resumed from {ckpt.directory} at step {state['step']}/{state['steps']}", flush=True)
     elif args.resume:
         print(f"no checkpoint in {ckpt.directory}: starting fresh", flush=True)
-
-    if not args.export_only and state["step"] < state["steps"]:
+    if state["step"] < state["steps"]:
         _train(model, opt, crops, class_of, args, state, ckpt)
     model.eval()
     export(model, args, state)
     return 0
+
+
+def _optimizer(paddle: Any, model: Any, args: argparse.Namespace) -> Any:
+    decay = {p.name for p in model.parameters() if p.ndim > 1}  # no weight decay on BN / biases
+    return paddle.optimizer.AdamW(learning_rate=args.lr, parameters=model.parameters(),
+                                  weight_decay=args.weight_decay, apply_decay_param_fun=lambda name: name in decay)
 
 
 def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args: argparse.Namespace,

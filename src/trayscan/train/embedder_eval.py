@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from trayscan.inference import load_embedder
@@ -32,6 +33,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--speed-engines", default="onnx,paddle", help="engines timed (paddle skipped if absent)")
     p.add_argument("--speed-runs", type=int, default=50)
+    p.add_argument("--gallery-rotations", default="0",
+                   help="also enrol each gallery photo turned by these angles, e.g. 0,90,180,270 (queries untouched)")
     p.add_argument("--json", type=Path, help="write the figures here (e.g. MODEL_DIR/eval.json)")
     return p.parse_args(argv)
 
@@ -62,6 +65,11 @@ def retrieval(gallery_feats: np.ndarray, gallery_labels: np.ndarray, query_feats
         "family_confusion_rate": float((wrong & same_family).mean()),  # share of all queries
         "errors_within_family": float((wrong & same_family).sum() / max(1, wrong.sum())),  # share of errors
     }
+
+
+def rotated(image: np.ndarray, angle: int) -> np.ndarray:
+    codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    return image if angle % 360 == 0 else cv2.rotate(image, codes[angle % 360])
 
 
 def speed(model: Path, engine: str, threads: int, crops: list[np.ndarray], runs: int) -> dict[str, float]:
@@ -95,6 +103,13 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         "embed_seconds_all": round(embed_s, 2),
     }
     g_feats, g_labels = feats[gallery_mask], crops.labels[gallery_mask]
+    angles = [int(a) for a in args.gallery_rotations.split(",") if int(a) % 360]
+    if angles:  # extra gallery entries: the enrolment photo turned, as items lie on a tray at any angle
+        g_images = [img for img, g in zip(images, gallery_mask, strict=True) if g]
+        extra = [embedder.embed([rotated(img, a) for img in g_images]) for a in angles]
+        g_feats = np.concatenate([g_feats, *extra])
+        g_labels = np.concatenate([g_labels] * (1 + len(angles)))
+    result["gallery_rotations"] = [0, *angles]
     result["all"] = retrieval(g_feats, g_labels, feats[query_mask], crops.labels[query_mask], family_of)
     visible = crops.visible[query_mask]
     for name, sel in (("visible_ge_0.5", visible >= 0.5), ("visible_lt_0.5", visible < 0.5)):
