@@ -33,7 +33,8 @@ class ServerSettings(BaseModel):
         default=4, ge=1, description="Thread pool for decoding, inference and index search."
     )
     background_startup: bool = Field(
-        default=False, description="Load in the background: /healthz answers at once, /readyz is 503 until loaded"
+        default=False,
+        description="Load in the background: /healthz answers at once, /readyz is 503 until loaded",
     )
 
 

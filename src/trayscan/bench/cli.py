@@ -110,6 +110,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Machine: {machine_line(report['machine'])}.",
         "",
+        "Models: " + ", ".join(f"{k} `{v}`" for k, v in report.get("models", {}).items()) + ".",
+        "",
         "Figures are what this command measured on this machine, nothing else; the machine is shared with other "
         "jobs, so the load average above matters.",
         "",
@@ -134,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         info = machine()
         start = time.perf_counter()
         parts = run_parts(args)
+        settings = load_settings(args.config)
         report = {
             "command": "trayscan bench " + shlex.join(argv),
+            "models": {key: str(value) for key, value in settings.models.model_dump().items()},
             "started": started,
             "duration_s": round(time.perf_counter() - start, 1),
             "machine": info,

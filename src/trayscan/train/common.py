@@ -82,7 +82,11 @@ class Checkpointer:
         import paddle
 
         model.set_state_dict(paddle.load(str(self.directory / "last.pdparams")))
-        optimizer.set_state_dict(paddle.load(str(self.directory / "last.pdopt")))
+        opt_path = self.directory / "last.pdopt"
+        if opt_path.exists():  # may be left out of a committed checkpoint to save space: moments restart then
+            optimizer.set_state_dict(paddle.load(str(opt_path)))
+        else:
+            print(f"{opt_path} missing: optimizer state starts fresh", file=sys.stderr, flush=True)
         state: dict[str, Any] = json.loads(self.state_path.read_text())
         return state
 

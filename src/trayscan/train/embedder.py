@@ -37,7 +37,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--scale", type=float, default=0.5, help="PP-LCNet width (0.25 .. 2.5)")
     p.add_argument("--size", type=int, default=128, help="square input side (train and inference)")
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--steps", type=int, help="optimizer steps (overrides --epochs)")
+    p.add_argument("--steps", type=int, help="optimizer steps (overrides --epochs; on resume, changes the total)")
     p.add_argument("--epochs", type=float, default=6.0, help="passes over the stored crops")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weight-decay", type=float, default=5e-4)
@@ -140,6 +140,11 @@ def main(argv: list[str]) -> int:
         if state["classes"] != class_ids:
             raise SystemExit(f"checkpoint {ckpt.directory} was trained on other classes; use --fresh")
         print(f"resumed from {ckpt.directory} at step {state['step']}/{state['steps']}", flush=True)
+        if args.steps and args.steps != state["steps"]:
+            # Lengthening a run: the cosine decay is stretched from here on; recorded in the history.
+            state["history"].append({"step": state["step"], "steps_changed": [state["steps"], args.steps]})
+            print(f"total steps {state['steps']} -> {args.steps}", flush=True)
+            state["steps"] = args.steps
     elif args.resume:
         print(f"no checkpoint in {ckpt.directory}: starting fresh", flush=True)
     if state["step"] < state["steps"]:

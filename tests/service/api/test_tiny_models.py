@@ -40,9 +40,12 @@ def test_real_engines_serve_enrolment_and_checkout(tmp_path: Path) -> None:
 
 def test_embedder_of_another_dimension_is_not_ready(tmp_path: Path) -> None:
     settings = make_settings(
-        tmp_path, models={"detector_dir": FIXTURES / "tiny_detector", "embedder_dir": FIXTURES / "tiny_embedder"}
+        tmp_path,
+        models={"detector_dir": FIXTURES / "tiny_detector", "embedder_dir": FIXTURES / "tiny_embedder"},
     )
     with TestClient(create_app(settings)) as client:
         ready = client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.json()["reason"] == "RuntimeError: embedder tiny_embedder gives 16-d features, gallery is 512-d"
+    assert (
+        ready.json()["reason"] == "RuntimeError: embedder tiny_embedder gives 16-d features, gallery is 512-d"
+    )
