@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import faiss
+
 from trayscan.bench import gallery, http, pipeline, targets
 from trayscan.bench.stats import machine, machine_line
 from trayscan.config import load_settings
@@ -41,7 +43,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--config", type=Path, help="service settings YAML (models, pipeline settings)")
     p.add_argument("--results", type=Path, help="write the figures as Markdown (bench/RESULTS.md)")
     p.add_argument("--json", type=Path, help="write the figures as JSON")
-    p.add_argument("--render", type=Path, help="measure nothing: write the Markdown of a saved --json run")
+    p.add_argument(
+        "--render",
+        type=Path,
+        nargs="+",
+        help="measure nothing: write the Markdown of saved --json runs, in order",
+    )
+    p.add_argument(
+        "--faiss-threads", type=int, help="pipeline: Faiss OpenMP threads in this process (default: its own)"
+    )
+    p.add_argument(
+        "--note", action="append", default=[], help="a line to print under the header (repeatable)"
+    )
     p.add_argument("--items", type=_ints, default=(1, 5, 10, 20), help="pipeline: items per tray (1,5,10,20)")
     p.add_argument("--trays-per-size", type=int, default=3, help="pipeline: different trays per item count")
     p.add_argument("--repeats", type=int, default=5, help="pipeline: timed runs per tray and pipeline")
@@ -110,12 +123,15 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Machine: {machine_line(report['machine'])}.",
         "",
-        "Models: " + ", ".join(f"{k} `{v}`" for k, v in report.get("models", {}).items()) + ".",
+        "Models: " + ", ".join(f"{k} `{v}`" for k, v in report.get("models", {}).items()) + "; Faiss OpenMP "
+        f"threads in the benchmark process: {report.get('faiss_threads', 'library default')}.",
         "",
         "Figures are what this command measured on this machine, nothing else; the machine is shared with other "
         "jobs, so the load average above matters.",
         "",
     ]
+    if report.get("notes"):
+        lines += ["Notes:", ""] + [f"- {note}" for note in report["notes"]] + [""]
     lines += targets.markdown(report["parts"])
     renderers = {"pipeline": pipeline.markdown, "http": http.markdown, "gallery": gallery.markdown}
     for name, result in report["parts"].items():
@@ -130,23 +146,29 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     if args.render:
-        report = json.loads(args.render.read_text())
+        reports = [json.loads(path.read_text()) for path in args.render]
+        reports[0]["notes"] = reports[0].get("notes", []) + args.note
+        text = "\n---\n\n".join(markdown(report) for report in reports)
+        parts: dict[str, Any] = {}
     else:
+        if args.faiss_threads:
+            faiss.omp_set_num_threads(args.faiss_threads)
+        settings = load_settings(args.config)
         started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
         info = machine()
         start = time.perf_counter()
         parts = run_parts(args)
-        settings = load_settings(args.config)
         report = {
             "command": "trayscan bench " + shlex.join(argv),
             "models": {key: str(value) for key, value in settings.models.model_dump().items()},
+            "faiss_threads": faiss.omp_get_max_threads(),
             "started": started,
             "duration_s": round(time.perf_counter() - start, 1),
             "machine": info,
             "parts": parts,
+            "notes": args.note,
         }
-    parts = report["parts"]
-    text = markdown(report)
+        text = markdown(report)
     print(text)
     if args.results:
         args.results.parent.mkdir(parents=True, exist_ok=True)
