@@ -28,7 +28,8 @@ from .conftest import ADMIN, ADMIN_TOKEN
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-SEED, FAMILIES, TRAYS = 1, 8, 50
+# The world the starter models were trained on (`data/train`), with tray photos they never saw.
+SEED, FAMILIES, TRAYS, HELD_OUT_TRAY_SEED = 1, 60, 50, 4242
 
 
 def model_settings(tmp_path: Path) -> Settings:
@@ -101,7 +102,11 @@ def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     given = os.environ.get("TRAYSCAN_E2E_WORLD")
     if given:
         return Path(given)
-    return synth(tmp_path_factory.mktemp("world"), "--trays", str(TRAYS), "--tray-skus", "train")
+    return synth(
+        tmp_path_factory.mktemp("world"),
+        *("--trays", str(TRAYS), "--tray-skus", "train", "--tray-seed", str(HELD_OUT_TRAY_SEED)),
+        *("--enrol-per-sku", "3"),
+    )
 
 
 @pytest.fixture(scope="module")

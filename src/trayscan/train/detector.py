@@ -198,5 +198,6 @@ def main(argv: list[str]) -> int:
     if args.out:
         from trayscan.train.det_export import export_all
 
-        export_all(args.arch, args.size, work / "best.ema.pdparams", args.out, args.val)
+        best = work / "best.ema.pdparams"  # absent when resumed from a committed copy and never beaten
+        export_all(args.arch, args.size, best if best.exists() else work / "last.ema.pdparams", args.out, args.val)
     return 0
