@@ -155,11 +155,16 @@ def make_detector(rng: np.random.Generator) -> None:
 def make_shipped_expectations(model_dir: Path, data_dir: Path, per_sku: int = 3, skus: int = 2) -> None:
     """A few held-out tray crops (<= 64 px) and the shipped embedder's Paddle Inference features for them."""
     from trayscan.inference import load_embedder
-    from trayscan.train.crops import extract
+    from trayscan.train.crops import extract, read_catalog
 
     crops = extract(data_dir, side=64, splits={"novel"}, margin=0.0, include_enrol=False, log_every=0)
+    family = {cid: row["family"] for cid, row in read_catalog(data_dir).items()}
+    labels: list[int] = []
+    for label in sorted(set(crops.labels.tolist())):  # one SKU per family: variants are the hard case
+        if len(labels) < skus and family[label] not in {family[x] for x in labels}:
+            labels.append(label)
     chosen = []
-    for label in sorted(set(crops.labels.tolist()))[:skus]:
+    for label in labels:
         chosen += [int(k) for k in np.flatnonzero(crops.labels == label)[:per_sku]]
     images = [crops.image(k) for k in chosen]
     feats = load_embedder(model_dir, engine="paddle", threads=1).embed(images)

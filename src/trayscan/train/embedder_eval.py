@@ -31,7 +31,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--split", default="novel", help="catalog split evaluated (novel, or train for seen SKUs)")
     p.add_argument("--engine", default="onnx")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--speed-engines", default="onnx,paddle", help="engines timed (paddle skipped if absent)")
+    p.add_argument("--speed-engines", default="onnx,paddle", help="engines timed, '' for none (paddle skipped if absent)")
     p.add_argument("--speed-runs", type=int, default=50)
     p.add_argument("--gallery-rotations", default="0",
                    help="also enrol each gallery photo turned by these angles, e.g. 0,90,180,270 (queries untouched)")
@@ -118,7 +118,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                                      family_of)
     query_images = [img for img, q in zip(images, query_mask, strict=True) if q]
     result["speed"] = {}
-    for engine in args.speed_engines.split(","):
+    for engine in filter(None, args.speed_engines.split(",")):
         if engine == "paddle" and importlib.util.find_spec("paddle") is None:
             continue
         result["speed"][engine] = speed(args.model, engine, args.threads, query_images, args.speed_runs)
