@@ -111,6 +111,7 @@ def test_over_http_enrols_through_the_admin_api(
     assert results["mode"] == f"http {url}"
     assert "6 new products, 6 images" in results["notes"][0]
     assert "0 new products" in again["notes"][0] and "6 products were already there" in again["notes"][0]
+    assert "warning: 6 novel SKUs were already in the server's catalog" in again["notes"][1]
     ours = results["pipelines"]["trayscan"]
     assert ours["errors"] == 0
     assert ours["overall"]["checkout"]["cacc"] == 1.0

@@ -150,6 +150,12 @@ def run_over_http(
             f"{enrolled.images_enrolled} images; {enrolled.products_existing} products were already there"
         )
         notes += [f"enrolment failure: {failure}" for failure in enrolled.failures[:5]]
+        if enrolled.existing_novel:
+            notes.append(
+                f"warning: {len(enrolled.existing_novel)} novel SKUs were already in the server's catalog, so they "
+                "were not enrolled through the admin API by this run (start the server with "
+                "TRAYSCAN_DEMO__SPLIT=train to keep novel SKUs out of its demo catalog)"
+            )
     else:
         notes.append(f"the gallery of {args.url} was used as it is (no enrolment)")
     runs = run_trays(trays.trays, args.images, OverHttp(client), _progress(args.quiet), "trayscan (http)")

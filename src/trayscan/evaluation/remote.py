@@ -19,6 +19,7 @@ MAX_PHOTOS_PER_REQUEST = 20
 class RemoteEnrolment:
     products_created: int = 0
     products_existing: int = 0
+    existing_novel: list[str] = field(default_factory=list)  # novel SKUs the server had before this run
     images_enrolled: int = 0
     failures: list[str] = field(default_factory=list)
 
@@ -37,6 +38,8 @@ def enrol_over_http(
         created = client.create_product(row.sku, row.name, f"{row.price:.2f}", row.currency)
         if created.status == 409:
             report.products_existing += 1
+            if row.split == "novel":
+                report.existing_novel.append(row.sku)
             continue
         if created.status in (401, 403):
             raise EnrolmentError(f"admin API refused the token: {created.reason()}")
