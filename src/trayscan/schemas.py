@@ -91,6 +91,19 @@ class EnrolmentPublic(BaseModel):
     gallery_version: int
 
 
+class ImagePublic(BaseModel):
+    id: int
+    sku: str
+    box: BoxList
+    created_at: datetime
+    url: str = Field(description="Path of the stored photo (admin token required), relative to this server")
+
+
+class ImagesPublic(BaseModel):
+    data: list[ImagePublic]
+    count: int
+
+
 class ImageDeleted(BaseModel):
     id: int
     sku: str
@@ -141,6 +154,15 @@ class ReceiptPublic(BaseModel):
     unrecognized: list[UnrecognizedItem]
     timings_ms: dict[str, float]
     gallery_version: int
+
+
+# admin session
+
+
+class AdminSession(BaseModel):
+    """The answer to a valid admin token."""
+
+    ok: Literal[True] = True
 
 
 # health

@@ -33,7 +33,7 @@ def test_wrong_token_shows_a_signin_error(page: Any, server: LiveServer) -> None
     page.click("#signin-submit")  # nothing typed
     assert "Please enter the admin token" in page.inner_text("#signin-error")
 
-    with page.expect_response("**/v1/admin/products/**") as answer:
+    with page.expect_response("**/v1/admin/session") as answer:
         sign_in(page, server, token="not-the-token")
     assert answer.value.status == 403
     page.wait_for_selector("#signin-error:not([hidden])")
@@ -203,10 +203,41 @@ def test_staff_sees_a_confusable_warning_and_deletes_a_photo(
     with server.client() as client:
         assert client.get("/v1/products/COPY-1").json()["image_count"] == 1
 
-    # the product's photo panel offers its photos for deletion: the stored ones where the API lists them,
-    # else the ones enrolled on this page (the deleted one is gone)
+    # the product's photo panel lists its stored photos (the deleted one is gone)
     row(page, "COPY-1").locator(".photos-btn").click()
     panel = page.locator("tr.detail[data-sku='COPY-1']")
     panel.locator(".gallery .photo").first.wait_for()
     assert panel.locator(".gallery .photo").count() == 1
     assert panel.locator(f".gallery .photo[data-image-id='{image_id}']").count() == 0
+
+    # photos stored before the page was loaded are listed, drawn from their files, and can be deleted
+    with server.client() as client:
+        stored = client.get(f"/v1/admin/products/{known}/images").json()["data"]
+    assert len(stored) == len(world.enrol[known])
+    file_requests: list[str] = []
+    page.on("request", lambda request: "/file" in request.url and file_requests.append(request.url))
+    row(page, known).locator(".photos-btn").click()
+    panel = page.locator(f"tr.detail[data-sku='{known}']")
+    panel.locator(".gallery .photo").first.wait_for()
+    listed = panel.locator(".gallery .photo").evaluate_all("cards => cards.map(c => Number(c.dataset.imageId))")
+    assert listed == [image["id"] for image in stored]
+    page.wait_for_function(
+        """sku => [...document.querySelectorAll(`tr.detail[data-sku="${sku}"] .gallery .photo canvas`)].every(c => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
+            return false; })""",
+        arg=known,
+    )
+    assert len(file_requests) == len(stored) and all(ADMIN_TOKEN not in url for url in file_requests)
+    screenshot(page, "admin-stored-photos")
+
+    victim = stored[0]["id"]
+    panel.locator(f".gallery .photo[data-image-id='{victim}'] .delete-photo").click()
+    with page.expect_response(f"**/v1/admin/images/{victim}") as answer:
+        page.click("#confirm-ok")
+    assert answer.value.status == 200
+    page.wait_for_selector(f"tr.detail .gallery .photo.deleted[data-image-id='{victim}']")
+    assert row(page, known).locator(".c-photos").inner_text() == str(len(stored) - 1)
+    with server.client() as client:
+        left = client.get(f"/v1/admin/products/{known}/images").json()["data"]
+    assert [image["id"] for image in left] == [image["id"] for image in stored[1:]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +35,7 @@ class ImageRecord:
     box: tuple[float, float, float, float]
     embedding: np.ndarray
     embedder: str
+    created_at: datetime
 
 
 def _image_record(image: GalleryImage, sku: str) -> ImageRecord:
@@ -44,6 +46,7 @@ def _image_record(image: GalleryImage, sku: str) -> ImageRecord:
         box=(image.box_x1, image.box_y1, image.box_x2, image.box_y2),
         embedding=np.frombuffer(image.embedding, dtype=np.float32),
         embedder=image.embedder,
+        created_at=image.created_at,
     )
 
 
@@ -101,8 +104,7 @@ class Catalog:
         """Delete the product and its gallery images; returns the deleted images."""
         with self.transaction() as session:
             product = self.get_product(sku, session)
-            rows = session.scalars(select(GalleryImage).where(GalleryImage.product_id == product.id)).all()
-            images = [_image_record(row, sku) for row in rows]
+            images = [_image_record(row, sku) for row in self._image_rows_of(session, product)]
             session.delete(product)
         return images
 
@@ -133,14 +135,33 @@ class Catalog:
         session.flush()
         return [row.id for row in rows]
 
+    def _image_rows_of(self, session: Session, product: Product) -> list[GalleryImage]:
+        query = select(GalleryImage).where(GalleryImage.product_id == product.id).order_by(GalleryImage.id)
+        return list(session.scalars(query))
+
+    def _image_row(self, session: Session, image_id: int) -> GalleryImage:
+        row = session.get(GalleryImage, image_id)
+        if row is None:
+            raise ImageNotFoundError(f"unknown gallery image {image_id}")
+        return row
+
+    def get_image(self, image_id: int) -> ImageRecord:
+        with self.transaction() as session:
+            row = self._image_row(session, image_id)
+            return _image_record(row, row.product.sku)
+
     def delete_image(self, image_id: int) -> ImageRecord:
         with self.transaction() as session:
-            row = session.get(GalleryImage, image_id)
-            if row is None:
-                raise ImageNotFoundError(f"unknown gallery image {image_id}")
+            row = self._image_row(session, image_id)
             record = _image_record(row, row.product.sku)
             session.delete(row)
         return record
+
+    def product_images(self, sku: str) -> list[ImageRecord]:
+        """The gallery images of one product, in id (enrolment) order; unknown SKU: ProductNotFoundError."""
+        with self.transaction() as session:
+            product = self.get_product(sku, session)
+            return [_image_record(row, sku) for row in self._image_rows_of(session, product)]
 
     def image_ids(self) -> set[int]:
         with self.transaction() as session:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from trayscan.catalog.repository import Catalog, ImageRecord, NewImage
-from trayscan.errors import TrayscanError
+from trayscan.errors import ImageNotFoundError, TrayscanError
 from trayscan.gallery.index import GalleryIndex
 from trayscan.pipeline.decode import image_suffix
 from trayscan.pipeline.recognize import Stages
@@ -167,6 +167,16 @@ class Enroller:
         self._delete_files([image])
         return ImageDeleted(id=image.id, sku=image.sku, gallery_version=self.gallery.version)
 
+    def photo_file(self, image_id: int) -> Path:
+        """Where the stored photo of a gallery image is; ImageNotFoundError for an unknown id or a lost file."""
+        path = self._path(self.catalog.get_image(image_id))
+        if not path.is_file():
+            raise ImageNotFoundError(f"the stored photo of gallery image {image_id} is missing")
+        return path
+
+    def _path(self, image: ImageRecord) -> Path:
+        return self.image_dir / image.image_path
+
     def _delete_files(self, images: list[ImageRecord]) -> None:
         for image in images:
-            (self.image_dir / image.image_path).unlink(missing_ok=True)
+            self._path(image).unlink(missing_ok=True)

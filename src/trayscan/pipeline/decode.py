@@ -55,6 +55,10 @@ def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
         raise CorruptImageError(f"corrupt {ACCEPTED_FORMATS[str(image.format)]} image: {error}") from error
 
 
+# Media type of each suffix `image_suffix` gives, for serving the stored photos back.
+MEDIA_TYPE_OF_SUFFIX = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+
 def image_suffix(data: bytes) -> str:
     """File suffix of accepted image bytes, from their magic number (for storing enrolment photos)."""
     if data.startswith(b"\x89PNG"):

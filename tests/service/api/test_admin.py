@@ -207,3 +207,100 @@ def test_enrolment_failing_in_the_index_rolls_back_the_catalog(
         stocked.post("/v1/admin/products/LEMONADE/images", files=photo_files(LEMONADE), headers=ADMIN)
     monkeypatch.undo()
     assert state(stocked, catalog, settings) == before
+
+
+# the token check and the stored photos
+
+NEW_ADMIN_READS = ["/v1/admin/session", "/v1/admin/products/COLA/images", "/v1/admin/images/1/file"]
+
+
+@pytest.mark.parametrize("path", NEW_ADMIN_READS)
+def test_admin_reads_without_token_are_401(stocked: TestClient, path: str) -> None:
+    response = stocked.get(path)
+    assert response.status_code == 401
+    assert response.json() == {"code": "unauthorized", "detail": "admin bearer token required"}
+
+
+@pytest.mark.parametrize("path", NEW_ADMIN_READS)
+def test_admin_reads_with_a_wrong_token_are_403(stocked: TestClient, path: str) -> None:
+    response = stocked.get(path, headers={"Authorization": "Bearer wrong"})
+    assert response.status_code == 403
+    assert response.json() == {"code": "forbidden", "detail": "invalid admin token"}
+
+
+def test_session_accepts_the_admin_token(client: TestClient) -> None:
+    response = client.get("/v1/admin/session", headers=ADMIN)
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
+
+
+def test_list_images_of_a_product(client: TestClient) -> None:
+    create_product(client, "COLA")
+    enrolled = enrol(client, "COLA", COLA, photos=2)["images"]
+    response = client.get("/v1/admin/products/COLA/images", headers=ADMIN)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 2
+    assert [image["id"] for image in body["data"]] == [image["image_id"] for image in enrolled]
+    first = body["data"][0]
+    assert (first["sku"], first["box"]) == ("COLA", [90.0, 50.0, 230.0, 190.0])
+    assert first["url"] == f"/v1/admin/images/{first['id']}/file"
+    assert first["created_at"]
+
+
+def test_list_images_of_a_product_without_photos_is_empty(client: TestClient) -> None:
+    create_product(client, "COLA")
+    response = client.get("/v1/admin/products/COLA/images", headers=ADMIN)
+    assert response.status_code == 200
+    assert response.json() == {"data": [], "count": 0}
+
+
+def test_list_images_of_unknown_product_is_404(client: TestClient) -> None:
+    response = client.get("/v1/admin/products/NOPE/images", headers=ADMIN)
+    assert response.status_code == 404
+    assert response.json() == {"code": "product_not_found", "detail": "unknown SKU 'NOPE'"}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "media_type"), [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")]
+)
+def test_image_file_is_the_stored_photo(client: TestClient, fmt: str, media_type: str) -> None:
+    create_product(client, "COLA")
+    photo = encode(product_photo(COLA), fmt)
+    files = [("images", ("cola", photo, "application/octet-stream"))]
+    enrolment = client.post("/v1/admin/products/COLA/images", files=files, headers=ADMIN).json()
+    [listed] = client.get("/v1/admin/products/COLA/images", headers=ADMIN).json()["data"]
+    assert listed["id"] == enrolment["images"][0]["image_id"]
+    response = client.get(listed["url"], headers=ADMIN)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == media_type
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.content == photo
+
+
+def test_image_file_of_unknown_image_is_404(client: TestClient) -> None:
+    response = client.get("/v1/admin/images/999/file", headers=ADMIN)
+    assert response.status_code == 404
+    assert response.json() == {"code": "image_not_found", "detail": "unknown gallery image 999"}
+
+
+def test_image_file_lost_on_disk_is_404(stocked: TestClient, catalog: Catalog, settings) -> None:
+    image_id = min(catalog.image_ids())
+    (Path(settings.image_dir) / catalog.get_image(image_id).image_path).unlink()
+    response = stocked.get(f"/v1/admin/images/{image_id}/file", headers=ADMIN)
+    assert response.status_code == 404
+    assert response.json() == {
+        "code": "image_not_found",
+        "detail": f"the stored photo of gallery image {image_id} is missing",
+    }
+
+
+def test_deleted_image_is_no_longer_listed_or_served(stocked: TestClient) -> None:
+    [first, second] = stocked.get("/v1/admin/products/COLA/images", headers=ADMIN).json()["data"]
+    assert stocked.delete(f"/v1/admin/images/{first['id']}", headers=ADMIN).status_code == 200
+    listed = stocked.get("/v1/admin/products/COLA/images", headers=ADMIN).json()
+    assert listed == {"data": [second], "count": 1}
+    assert stocked.get(first["url"], headers=ADMIN).json() == {
+        "code": "image_not_found",
+        "detail": f"unknown gallery image {first['id']}",
+    }

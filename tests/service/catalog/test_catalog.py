@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect
 
 from trayscan.catalog import Catalog, NewImage
-from trayscan.errors import ProductExistsError, ProductNotFoundError
+from trayscan.errors import ImageNotFoundError, ProductExistsError, ProductNotFoundError
 
 
 def image(value: float = 1.0) -> NewImage:
@@ -62,6 +62,20 @@ def test_deleting_a_product_deletes_its_images(catalog: Catalog) -> None:
         ids = catalog.add_images(session, "A", [image(), image()])
     assert [record.id for record in catalog.delete_product("A")] == ids
     assert catalog.image_ids() == set()
+
+
+def test_images_of_one_product(catalog: Catalog) -> None:
+    for sku in ("A", "B"):
+        catalog.create_product(sku, sku, Decimal("1"), "CNY")
+    with catalog.transaction() as session:
+        ids = catalog.add_images(session, "A", [image(), image()])
+        catalog.add_images(session, "B", [image()])
+    assert [record.id for record in catalog.product_images("A")] == ids
+    assert catalog.get_image(ids[1]).sku == "A"
+    with pytest.raises(ProductNotFoundError):
+        catalog.product_images("C")
+    with pytest.raises(ImageNotFoundError):
+        catalog.get_image(999)
 
 
 def test_active_labels_leave_out_inactive_products(catalog: Catalog) -> None:

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import FileResponse
 
 from trayscan.api.deps import RunnerDep, ServicesDep, read_upload, require_admin
 from trayscan.api.routes.products import product_public
 from trayscan.api.routes.responses import error_responses
+from trayscan.catalog.repository import ImageRecord
 from trayscan.errors import InvalidRequestError
 from trayscan.gallery.enrolment import Photo
+from trayscan.pipeline.decode import MEDIA_TYPE_OF_SUFFIX
 from trayscan.schemas import (
+    AdminSession,
     EnrolmentPublic,
     ImageDeleted,
+    ImagePublic,
+    ImagesPublic,
     ProductCreate,
     ProductDeleted,
     ProductPublic,
@@ -26,6 +32,15 @@ router = APIRouter(
     dependencies=[Depends(require_admin)],
     responses=error_responses(401, 403),
 )
+
+# Stored photos are user uploads served from our origin: never sniffed as anything else, never kept by a proxy.
+PHOTO_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
+
+
+@router.get("/session", response_model=AdminSession)
+async def check_session() -> AdminSession:
+    """Sign-in check of the staff page: answers only when the router's dependency accepted the token."""
+    return AdminSession()
 
 
 @router.post("/products", status_code=201, response_model=ProductPublic, responses=error_responses(409, 422))
@@ -73,3 +88,28 @@ async def enrol_images(
 @router.delete("/images/{image_id}", response_model=ImageDeleted, responses=error_responses(404))
 async def delete_image(image_id: int, services: ServicesDep, runner: RunnerDep) -> ImageDeleted:
     return await runner.run(services.enroller.remove_image, image_id)
+
+
+def image_public(image: ImageRecord, request: Request) -> ImagePublic:
+    # A path, not an absolute URL: the staff page fetches it from its own origin, whatever proxy is in front.
+    url = request.url_for("image_file", image_id=image.id).path
+    return ImagePublic(id=image.id, sku=image.sku, box=list(image.box), created_at=image.created_at, url=url)
+
+
+@router.get("/products/{sku}/images", response_model=ImagesPublic, responses=error_responses(404))
+async def list_images(sku: str, request: Request, services: ServicesDep, runner: RunnerDep) -> ImagesPublic:
+    """The stored photos of a product, in enrolment order."""
+    images = await runner.run(services.catalog.product_images, sku)
+    return ImagesPublic(data=[image_public(image, request) for image in images], count=len(images))
+
+
+@router.get(
+    "/images/{image_id}/file",
+    response_class=FileResponse,
+    responses={200: {"content": dict.fromkeys(MEDIA_TYPE_OF_SUFFIX.values(), {})}, **error_responses(404)},
+)
+async def image_file(image_id: int, services: ServicesDep, runner: RunnerDep) -> FileResponse:
+    """The photo as it was uploaded (the listing's `box` says where the product is in it)."""
+    path = await runner.run(services.enroller.photo_file, image_id)
+    media_type = MEDIA_TYPE_OF_SUFFIX.get(path.suffix, "application/octet-stream")
+    return FileResponse(path, media_type=media_type, headers=PHOTO_HEADERS)

@@ -9,9 +9,6 @@
   const enc = encodeURIComponent;
 
   const TOKEN_KEY = "trayscan.adminToken";
-  // Signing in checks the token with a harmless admin call: an empty PATCH of a SKU that does not exist.
-  // 401/403 mean a bad token; 404 (or 200 if such a product exists) mean the token is accepted.
-  const PROBE_SKU = "signin-check.invalid";
 
   const state = {
     token: readToken(),
@@ -19,8 +16,6 @@
     query: "",
     expanded: new Set(), // SKUs whose photo panel is open
     panels: new Map(), // sku -> detail panel element, kept across re-renders
-    sessionPhotos: new Map(), // sku -> [{id, file, box, score, status, deleted}] enrolled on this page
-    listing: "unknown", // does the API list a product's stored photos? unknown | yes | no
     renderers: new Set(), // re-draw texts drawn by this script when the language changes
   };
 
@@ -59,13 +54,7 @@
       // not sendable in an HTTP header, so it cannot be the token
       throw new TS.ApiError(403, "forbidden", "the token has characters a token cannot have");
     }
-    try {
-      await TS.api("PATCH", "/v1/admin/products/" + enc(PROBE_SKU), { json: {}, token });
-    } catch (error) {
-      // The token is checked before anything else: any other client error means it was accepted.
-      if ([404, 409, 422].includes(error.status)) return;
-      throw error;
-    }
+    await TS.api("GET", "/v1/admin/session", { token }); // 401/403: not the token
   }
 
   function showSigninError(key, error) {
@@ -292,7 +281,6 @@
       state.products = state.products.filter((p) => p.sku !== sku);
       state.expanded.delete(sku);
       state.panels.delete(sku);
-      state.sessionPhotos.delete(sku);
       toast(t("product_deleted", { sku }));
       renderProducts();
     } catch (error) {
@@ -355,65 +343,40 @@
     return panel;
   }
 
-  /** The stored photos of a product, from `GET /v1/admin/products/{sku}/images` where the API has it. */
+  /** The photos stored for a product (`GET /v1/admin/products/{sku}/images`), each with its delete button. */
   async function loadPhotos(sku, gallery) {
-    if (state.listing !== "no") {
-      gallery.replaceChildren(h("p", { class: "muted" }, t("photos_loading")));
-      try {
-        const answer = await adminApi("GET", `/v1/admin/products/${enc(sku)}/images`);
-        state.listing = "yes";
-        const items = Array.isArray(answer) ? answer : answer.data || answer.images || [];
-        const cards = items.map((item) => storedPhotoCard(sku, item));
-        gallery.replaceChildren(...(cards.length ? cards : [h("p", { class: "muted" }, t("photos_none"))]));
-        return;
-      } catch (error) {
-        const noRoute = (error.status === 404 && error.code === "not_found") || error.status === 405;
-        if (!noRoute) {
-          const box = h("div", { class: "alert alert-error" });
-          TS.renderError(box, error);
-          gallery.replaceChildren(box);
-          return;
-        }
-        state.listing = "no";
-      }
+    gallery.replaceChildren(h("p", { class: "muted" }, t("photos_loading")));
+    try {
+      const answer = await adminApi("GET", `/v1/admin/products/${enc(sku)}/images`);
+      const cards = answer.data.map((item) => storedPhotoCard(sku, item));
+      gallery.replaceChildren(...(cards.length ? cards : [h("p", { class: "muted" }, t("photos_none"))]));
+    } catch (error) {
+      const box = h("div", { class: "alert alert-error" });
+      TS.renderError(box, error);
+      gallery.replaceChildren(box);
     }
-    // No listing in this API: offer the photos enrolled on this page.
-    const mine = (state.sessionPhotos.get(sku) || []).filter((p) => !p.deleted);
-    gallery.replaceChildren(
-      h("p", { class: "muted photos-unlisted" }, t("photos_unlisted")),
-      ...mine.map((photo) => sessionPhotoCard(sku, photo))
-    );
   }
 
   function storedPhotoCard(sku, item) {
-    const id = item.id ?? item.image_id;
-    const card = h("div", { class: "photo", dataset: { imageId: id } });
-    const url = item.url || item.file_url || item.href;
-    if (url) {
-      const canvas = h("canvas", { width: 300, height: 240 });
-      card.append(canvas);
-      adminBlob(url)
-        .then((blob) => drawPhoto(canvas, blob, item.box))
-        .catch(() => canvas.remove());
-    }
-    card.append(
-      h("strong", {}, t("photo_label", { id })),
-      item.box ? h("span", { class: "muted" }, boxText(item.box)) : null,
-      deletePhotoButton(sku, id, card)
-    );
-    return card;
-  }
-
-  function sessionPhotoCard(sku, photo) {
     const canvas = h("canvas", { width: 300, height: 240 });
-    drawPhoto(canvas, photo.file, photo.box);
-    const card = h("div", { class: "photo", dataset: { imageId: photo.id } });
-    card.append(canvas, h("strong", {}, t("photo_label", { id: photo.id })), deletePhotoButton(sku, photo.id, card));
+    const card = h("div", { class: "photo", dataset: { imageId: item.id } });
+    card.append(
+      canvas,
+      h("strong", {}, t("photo_label", { id: item.id })),
+      h("span", { class: "muted" }, boxText(item.box)),
+      deletePhotoButton(sku, item.id, card)
+    );
+    // The file needs the bearer token, so an <img src> cannot load it: fetch it and draw it from a blob: URL.
+    adminBlob(item.url)
+      .then((blob) => drawPhoto(canvas, blob, item.box))
+      .catch(() => canvas.remove()); // a lost file: the card still offers the delete button
     return card;
   }
 
+  /** An admin file as a Blob; the token goes in the Authorization header, never in the URL. */
   async function adminBlob(url) {
-    const response = await fetch(url, { headers: { Authorization: "Bearer " + state.token }, cache: "no-store" });
+    const headers = { Authorization: "Bearer " + state.token };
+    const response = await fetch(url, { headers, cache: "no-store", credentials: "omit" });
     if (!response.ok) throw new Error(String(response.status));
     return response.blob();
   }
@@ -430,7 +393,6 @@
     if (!(await confirmDialog(t("confirm_delete_photo", { id, sku })))) return;
     try {
       await adminApi("DELETE", "/v1/admin/images/" + enc(id));
-      for (const photo of state.sessionPhotos.get(sku) || []) if (photo.id === id) photo.deleted = true;
       card.classList.add("deleted");
       card.querySelectorAll("button").forEach((b) => (b.disabled = true));
       const product = findProduct(sku);
@@ -453,11 +415,6 @@
     for (const file of files) form.append("images", file, file.name);
     try {
       const result = await adminApi("POST", `/v1/admin/products/${enc(sku)}/images`, { form });
-      const photos = state.sessionPhotos.get(sku) || [];
-      for (const outcome of result.images) {
-        photos.push({ id: outcome.image_id, file: files[outcome.index], box: outcome.box, score: outcome.score });
-      }
-      state.sessionPhotos.set(sku, photos);
       const product = findProduct(sku);
       if (product) product.image_count += result.enrolled;
       status.renderTexts = () => renderEnrolment(status, files, result);
