@@ -51,6 +51,11 @@ class GallerySettings(BaseModel):
     hnsw_m: int = Field(default=32, ge=4)
     ef_construction: int = Field(default=40, ge=8)
     ef_search: int = Field(default=64, ge=8)
+    search_threads: int = Field(
+        default=1,
+        ge=1,
+        description="Faiss OpenMP threads. A tray searches ~10 vectors: more threads cost more than they give",
+    )
 
 
 class PipelineSettings(BaseModel):

@@ -219,7 +219,9 @@ def test_staff_sees_a_confusable_warning_and_deletes_a_photo(
     row(page, known).locator(".photos-btn").click()
     panel = page.locator(f"tr.detail[data-sku='{known}']")
     panel.locator(".gallery .photo").first.wait_for()
-    listed = panel.locator(".gallery .photo").evaluate_all("cards => cards.map(c => Number(c.dataset.imageId))")
+    listed = panel.locator(".gallery .photo").evaluate_all(
+        "cards => cards.map(c => Number(c.dataset.imageId))"
+    )
     assert listed == [image["id"] for image in stored]
     page.wait_for_function(
         """sku => [...document.querySelectorAll(`tr.detail[data-sku="${sku}"] .gallery .photo canvas`)].every(c => {
