@@ -19,7 +19,7 @@ import yaml
 from trayscan.train.det_model import build_picodet, nms_settings, train_recipe
 
 
-def export_paddle(arch: str, size: int, weights: Path, out_dir: Path) -> dict:
+def export_paddle(arch: str, size: int, weights: Path, out_dir: Path, nms_override: dict | None = None) -> dict:
     import paddle
     from paddle.static import InputSpec
 
@@ -28,6 +28,8 @@ def export_paddle(arch: str, size: int, weights: Path, out_dir: Path) -> dict:
     model = build_picodet(arch, size)
     model.set_state_dict(paddle.load(str(weights)))
     model.eval()
+    for key, value in (nms_override or {}).items():  # e.g. a higher score floor: fewer boxes enter NMS
+        setattr(model.head.nms, key, value)
     spec = [InputSpec([1, 3, size, size], "float32", "image"), InputSpec([1, 2], "float32", "scale_factor")]
     static = paddle.jit.to_static(ExportWrapper(model), input_spec=spec, full_graph=True)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -67,7 +69,9 @@ def convert_onnx(out_dir: Path, opset: int = 13) -> None:
     env = {**os.environ, "POLYGRAPHY_AUTOINSTALL_DEPS": "0"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     log = proc.stdout + proc.stderr
-    (out_dir.parent / f".{out_dir.name}.paddle2onnx.log").write_text(log)
+    log_path = Path("build/paddle2onnx") / f"{out_dir.name}.log"  # kept out of the shipped model dir
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_text(log)
     bad = [line for line in log.splitlines() if "error" in line.lower() or "not supported" in line.lower()]
     if proc.returncode != 0 or bad or not (out_dir / "model.onnx").exists():
         raise RuntimeError(f"paddle2onnx failed (rc {proc.returncode}):\n" + "\n".join(bad or log.splitlines()[-20:]))
@@ -110,8 +114,9 @@ def sample_images(data: Path | None, n: int = 3) -> list[np.ndarray]:
     return [rng.integers(0, 256, (960, 1280, 3), dtype=np.uint8) for _ in range(n)]
 
 
-def export_all(arch: str, size: int, weights: Path, out_dir: Path, data: Path | None = None) -> None:
-    nms = export_paddle(arch, size, weights, out_dir)
+def export_all(arch: str, size: int, weights: Path, out_dir: Path, data: Path | None = None,
+               nms_override: dict | None = None) -> None:
+    nms = export_paddle(arch, size, weights, out_dir, nms_override)
     write_infer_cfg(arch, size, nms, out_dir)
     convert_onnx(out_dir)
     diff = verify_engines(out_dir, sample_images(data))
@@ -128,6 +133,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--arch", default="picodet_s")
     p.add_argument("--size", type=int, default=320)
     p.add_argument("--data", type=Path, help="trays to compare the engines on (default: random images)")
+    p.add_argument("--score-threshold", type=float, help="NMS score floor (default: the config's)")
+    p.add_argument("--nms-top-k", type=int, help="boxes entering NMS (default: the config's)")
     args = p.parse_args(argv)
-    export_all(args.arch, args.size, args.weights, args.out, args.data)
+    override = {k: v for k, v in (("score_threshold", args.score_threshold), ("nms_top_k", args.nms_top_k))
+                if v is not None}
+    export_all(args.arch, args.size, args.weights, args.out, args.data, override)
     return 0
