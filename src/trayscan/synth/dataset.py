@@ -100,11 +100,13 @@ def _make_enrolment(job: tuple[int, int]) -> tuple[bytes, list[int]]:
 
 def _run(config: SynthConfig, func: Callable[[Any], Any], jobs: list[Any], workers: int,
          desc: str) -> Iterator[Any]:
-    if workers <= 1:
+    if workers <= 1 or len(jobs) <= 1:
         _init_worker(config)
         yield from tqdm(map(func, jobs), total=len(jobs), desc=desc, unit="img")
         return
-    ctx = mp.get_context("fork")
+    # spawn, not fork: the service generates its demo world from a thread of a multi-threaded process, where a
+    # forked child can inherit a held lock and hang.
+    ctx = mp.get_context("spawn")
     with ctx.Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
         yield from tqdm(pool.imap(func, jobs, chunksize=4), total=len(jobs), desc=desc, unit="img")
 
