@@ -51,6 +51,11 @@ class GallerySettings(BaseModel):
     hnsw_m: int = Field(default=32, ge=4)
     ef_construction: int = Field(default=40, ge=8)
     ef_search: int = Field(default=64, ge=8)
+    full_save_adds: int = Field(
+        default=1000,
+        ge=0,
+        description="Vectors enrolled between full rewrites of the index file (the catalog keeps the rest)",
+    )
     search_threads: int = Field(
         default=1,
         ge=1,

@@ -49,7 +49,9 @@ def load_models(settings: Settings) -> tuple[Detector, Embedder]:
 
 def index_params(settings: Settings) -> IndexParams:
     gallery = settings.gallery
-    return IndexParams(gallery.dim, gallery.hnsw_m, gallery.ef_construction, gallery.ef_search)
+    return IndexParams(
+        gallery.dim, gallery.hnsw_m, gallery.ef_construction, gallery.ef_search, gallery.full_save_adds
+    )
 
 
 def build_stages(settings: Settings, detector: Detector, embedder: Embedder) -> Stages:
@@ -109,6 +111,8 @@ def make_lifespan(settings: Settings, parts: Parts) -> Callable[[FastAPI], Any]:
         if background is not None:
             await background  # a loading thread cannot be cancelled; let it finish before closing the catalog
         services: Services | None = app.state.services
+        if services is not None:
+            services.gallery.flush()  # enrolments since the last full save go into the index file
         if services is not None and parts.catalog is None:
             services.catalog.close()
 

@@ -18,6 +18,8 @@ from trayscan.catalog.db import Database
 from trayscan.catalog.models import GalleryImage, Product, Receipt
 from trayscan.errors import ImageNotFoundError, ProductExistsError, ProductNotFoundError, ReceiptNotFoundError
 
+ID_QUERY_CHUNK = 1000  # ids per IN (...) query / rows per fetch: stays under every database's parameter limit
+
 
 @dataclass(frozen=True)
 class NewImage:
@@ -174,6 +176,55 @@ class Catalog:
                 select(GalleryImage, Product.sku).join(Product).order_by(GalleryImage.id)
             ).all()
             return [_image_record(image, sku) for image, sku in rows]
+
+    def embedded_image_ids(self, embedder: str, dim: int) -> set[int]:
+        """Ids of images whose stored embedding is `dim` floats from `embedder`, without reading the blobs."""
+        with self.transaction() as session:
+            return set(session.scalars(
+                select(GalleryImage.id).where(
+                    GalleryImage.embedder == embedder, func.length(GalleryImage.embedding) == dim * 4
+                )
+            ))
+
+    def images_by_ids(self, image_ids: Iterable[int]) -> list[ImageRecord]:
+        wanted = sorted({int(image_id) for image_id in image_ids})
+        records: list[ImageRecord] = []
+        with self.transaction() as session:
+            for start in range(0, len(wanted), ID_QUERY_CHUNK):
+                rows = session.execute(
+                    select(GalleryImage, Product.sku).join(Product)
+                    .where(GalleryImage.id.in_(wanted[start:start + ID_QUERY_CHUNK])).order_by(GalleryImage.id)
+                ).all()
+                records += [_image_record(image, sku) for image, sku in rows]
+        return records
+
+    def embeddings(
+        self, embedder: str, dim: int, image_ids: Iterable[int] | None = None
+    ) -> tuple[list[int], np.ndarray]:
+        """Ids and stored embeddings of one embedder (all, or these ids), read straight into one array: no
+        per-image records, so a rebuild's peak memory is about the array itself."""
+        stored = (GalleryImage.embedder == embedder, func.length(GalleryImage.embedding) == dim * 4)
+        if image_ids is None:
+            selections = [select(GalleryImage.id, GalleryImage.embedding).where(*stored)]
+        else:
+            wanted = sorted({int(image_id) for image_id in image_ids})
+            selections = [
+                select(GalleryImage.id, GalleryImage.embedding)
+                .where(*stored, GalleryImage.id.in_(wanted[start:start + ID_QUERY_CHUNK]))
+                for start in range(0, len(wanted), ID_QUERY_CHUNK)
+            ]
+        ids: list[int] = []
+        chunks: list[np.ndarray] = []
+        with self.transaction() as session:
+            for selection in selections:
+                rows = session.execute(
+                    selection.order_by(GalleryImage.id).execution_options(yield_per=ID_QUERY_CHUNK)
+                )
+                for part in rows.partitions():
+                    chunks.append(np.frombuffer(b"".join(blob for _, blob in part), np.float32).reshape(-1, dim))
+                    ids += [image_id for image_id, _ in part]
+        vectors = np.concatenate(chunks) if chunks else np.zeros((0, dim), np.float32)
+        return ids, vectors
 
     def image_counts(self) -> dict[str, int]:
         with self.transaction() as session:

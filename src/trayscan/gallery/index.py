@@ -4,6 +4,11 @@ HNSW cannot remove vectors, so removal is a tombstone: deleted ids are filtered 
 good by `rebuild` (compaction). Ids are the catalog's gallery image ids. Every change bumps `version` and is
 persisted: `index-<version>.faiss` holds the vectors and `manifest.json`, written last, names the current index
 file and the tombstones, so a crash leaves the previous consistent state.
+
+Rewriting the whole index after each enrolment would cost more than the enrolment itself at 100k vectors, so
+small additions only rewrite the manifest; the index file is rewritten once `full_save_adds` vectors have been
+added since the last full save, on `flush()` (shutdown) and after a rebuild. Vectors added in between are not
+lost on a crash: the catalog holds their embeddings and `open_gallery` adds them back at startup.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class IndexParams:
     hnsw_m: int = 32
     ef_construction: int = 40
     ef_search: int = 64
+    full_save_adds: int = 1000  # vectors added between full rewrites of the index file (0: rewrite every time)
 
 
 class GalleryIndex:
@@ -56,6 +62,7 @@ class GalleryIndex:
         self._search_params: Any = None
         self._saves_deferred = False
         self._unsaved_vectors = False
+        self._unsaved_adds = 0  # vectors in memory that the index file on disk lacks
 
     def _empty_index(self) -> Any:
         hnsw = faiss.IndexHNSWFlat(self.params.dim, self.params.hnsw_m, faiss.METRIC_INNER_PRODUCT)
@@ -68,6 +75,12 @@ class GalleryIndex:
     def live_ids(self) -> set[int]:
         with self.lock:
             return self._ids - self._deleted
+
+    @property
+    def indexed_ids(self) -> set[int]:
+        """Every id in the index, tombstoned ones included (an id is never added twice)."""
+        with self.lock:
+            return set(self._ids)
 
     @property
     def live_count(self) -> int:
@@ -123,7 +136,8 @@ class GalleryIndex:
             if len(vectors):
                 self._index.add_with_ids(vectors, id_array)
                 self._ids.update(id_array.tolist())
-            self._changed(vectors_changed=True)
+            self._unsaved_adds += len(vectors)
+            self._changed(vectors_changed=self._unsaved_adds > self.params.full_save_adds)
 
     def remove(self, ids: list[int]) -> None:
         """Tombstone ids: gone from search results at once."""
@@ -155,6 +169,12 @@ class GalleryIndex:
         elif self.directory is not None:
             self._save(self.directory, vectors_changed)
 
+    def flush(self) -> None:
+        """Write the index file if vectors were added since the last full save (at shutdown)."""
+        with self.lock:
+            if self.directory is not None and self._unsaved_adds:
+                self._save(self.directory, vectors_changed=True)
+
     @contextmanager
     def deferred_saves(self) -> Iterator[None]:
         """Save once after many changes (bulk builds) instead of after each one.
@@ -170,7 +190,7 @@ class GalleryIndex:
             with self.lock:
                 self._saves_deferred = False
                 if self.directory is not None:
-                    self._save(self.directory, self._unsaved_vectors)
+                    self._save(self.directory, self._unsaved_vectors or self._unsaved_adds > 0)
                 self._unsaved_vectors = False
 
     # persistence
@@ -179,6 +199,7 @@ class GalleryIndex:
         if vectors_changed or self._index_file is None:
             self._index_file = f"index-{self.version:08d}.faiss"
             write_bytes_atomic(directory / self._index_file, faiss.serialize_index(self._index).tobytes())
+            self._unsaved_adds = 0
         manifest = {
             "format": FORMAT_VERSION,
             "version": self.version,
@@ -186,7 +207,7 @@ class GalleryIndex:
             "embedder": self.embedder,
             "dim": self.params.dim,
             "hnsw_m": self.params.hnsw_m,
-            "ids": len(self._ids),
+            "ids": len(self._ids) - self._unsaved_adds,  # in the index file
             "deleted": sorted(self._deleted),
         }
         write_json_atomic(directory / MANIFEST, manifest)

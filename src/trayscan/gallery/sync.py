@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
-
 from trayscan.catalog.repository import Catalog, ImageRecord
 from trayscan.errors import TrayscanError
 from trayscan.gallery.index import GalleryIndex, IndexParams
@@ -34,11 +32,11 @@ def no_progress(items: Iterable[T], total: int, description: str) -> Iterable[T]
 def open_gallery(
     directory: Path, params: IndexParams, catalog: Catalog, stages: Stages, image_dir: Path
 ) -> GalleryIndex:
-    """The persisted index if it matches the catalog, else one rebuilt from the catalog."""
+    """The persisted index brought up to date with the catalog, else one rebuilt from the catalog."""
     embedder = stages.embedder.name
     reembed(catalog, stages, image_dir, only_stale=True)
     gallery = GalleryIndex.load(directory, params, embedder)
-    if gallery is not None and gallery.live_ids == current_image_ids(catalog.images(), embedder, params.dim):
+    if gallery is not None and catch_up(gallery, catalog):
         log.info("gallery v%d loaded: %d images", gallery.version, gallery.live_count)
         return gallery
     log.warning("gallery in %s is missing or disagrees with the catalog: rebuilding", directory)
@@ -49,26 +47,33 @@ def open_gallery(
     return gallery
 
 
-def current_image_ids(images: list[ImageRecord], embedder: str, dim: int) -> set[int]:
-    return {image.id for image in images if image.embedder == embedder and image.embedding.size == dim}
+def catch_up(gallery: GalleryIndex, catalog: Catalog) -> bool:
+    """Add the catalog's images that the index file lacks (enrolled after its last full save) and tombstone
+    ids the catalog no longer has. False when only a rebuild can help (an id tombstoned in the index is back)."""
+    with gallery.lock:
+        wanted = catalog.embedded_image_ids(gallery.embedder, gallery.params.dim)
+        indexed = gallery.indexed_ids
+        if wanted & (indexed - gallery.live_ids):
+            return False
+        missing = wanted - indexed
+        if missing:
+            ids, vectors = catalog.embeddings(gallery.embedder, gallery.params.dim, missing)
+            gallery.add(vectors, ids)
+            log.info("gallery: %d images enrolled after the last full save added from the catalog", len(ids))
+        gone = gallery.live_ids - wanted
+        if gone:
+            gallery.remove(sorted(gone))
+            log.info("gallery: %d images no longer in the catalog tombstoned", len(gone))
+        return gallery.live_ids == wanted
 
 
 def rebuild(gallery: GalleryIndex, catalog: Catalog) -> int:
     """Replace the index by the catalog's stored embeddings of the gallery's embedder (also compacts)."""
     with gallery.lock:
-        images = [
-            image
-            for image in catalog.images()
-            if image.embedder == gallery.embedder and image.embedding.size == gallery.params.dim
-        ]
-        vectors = (
-            np.stack([image.embedding for image in images])
-            if images
-            else np.zeros((0, gallery.params.dim), np.float32)
-        )
-        gallery.rebuild(vectors, [image.id for image in images])
-    log.info("gallery v%d rebuilt: %d images", gallery.version, len(images))
-    return len(images)
+        ids, vectors = catalog.embeddings(gallery.embedder, gallery.params.dim)
+        gallery.rebuild(vectors, ids)
+    log.info("gallery v%d rebuilt: %d images", gallery.version, len(ids))
+    return len(ids)
 
 
 def reembed(
@@ -80,11 +85,11 @@ def reembed(
 ) -> int:
     """Embed stored photos again with the current embedder; returns how many were updated."""
     embedder = stages.embedder
-    images = [
-        image
-        for image in catalog.images()
-        if not only_stale or image.embedder != embedder.name or image.embedding.size != embedder.dim
-    ]
+    if only_stale:  # the usual start-up case: find stale ids without reading any embedding
+        stale = catalog.image_ids() - catalog.embedded_image_ids(embedder.name, embedder.dim)
+        images = catalog.images_by_ids(stale) if stale else []
+    else:
+        images = catalog.images()
     batches = [images[i : i + REEMBED_BATCH] for i in range(0, len(images), REEMBED_BATCH)]
     updated = 0
     for batch in progress(batches, len(batches), "re-embedding"):

@@ -54,6 +54,16 @@ class CropSet:
                        shapes=self.shapes[idx], boxes=self.boxes[idx], labels=self.labels[idx],
                        source=self.source[idx], visible=self.visible[idx])
 
+    @classmethod
+    def concat(cls, parts: list[CropSet]) -> CropSet:
+        """One set from several (labels must already be distinct across the parts)."""
+        sizes = np.concatenate([np.diff(p.offsets) for p in parts])
+        offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum(sizes)
+        return cls(buffer=np.concatenate([p.buffer[:p.offsets[-1]] for p in parts]), offsets=offsets,
+                   **{k: np.concatenate([getattr(p, k) for p in parts])
+                      for k in ("shapes", "boxes", "labels", "source", "visible")})
+
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")

@@ -25,13 +25,18 @@ import numpy as np
 
 from trayscan.inference.preprocess import RecPreprocess
 from trayscan.train.crops import CropSet
-from trayscan.train.embedder_data import BatchSampler, Prefetcher, load_crops, load_val_set
+from trayscan.train.embedder_data import BatchSampler, Prefetcher, load_training_crops, load_val_set
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="trayscan train embedder", description=__doc__.split("\n")[0])
     p.add_argument("--data", type=Path, required=True, help="trayscan synth output with train-SKU trays + enrolment")
     p.add_argument("--val", type=Path, help="optional synth output with novel-SKU trays: recall@1 while training")
+    p.add_argument("--extra-data", type=Path, action="append", default=[],
+                   help="more synth outputs from other world seeds: all their SKUs become extra classes (more "
+                   "families to learn from; none of them is in --data's world)")
+    p.add_argument("--init", type=Path, help="start backbone and neck from this checkpoint's last.pdparams (the "
+                   "head is new; the schedule starts at step 0)")
     p.add_argument("--out", type=Path, default=Path("models/embedder/lcnet"))
     p.add_argument("--ckpt-dir", type=Path, help="default: models/checkpoints/embedder-<out name>")
     p.add_argument("--scale", type=float, default=0.5, help="PP-LCNet width (0.25 .. 2.5)")
@@ -121,12 +126,14 @@ def main(argv: list[str]) -> int:
         return 0
 
     side = int(args.size * 1.5)  # stored crops keep some resolution for zoom / rotation
-    crops = load_crops(args.data, side, {"train"})
+    crops = load_training_crops(args.data, args.extra_data, side)
     class_ids = sorted(int(c) for c in np.unique(crops.labels))
     class_of = {cid: i for i, cid in enumerate(class_ids)}
     print(f"{len(crops)} crops ({int((crops.source == 1).sum())} enrolment) of {len(class_ids)} train SKUs", flush=True)
 
     model = build_rec_model(args.scale, len(class_ids))
+    if args.init:
+        _init_from(paddle, model, args.init)
     opt = _optimizer(paddle, model, args)
     state: dict[str, Any] = {
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
@@ -152,6 +159,14 @@ def main(argv: list[str]) -> int:
     model.eval()
     export(model, args, state)
     return 0
+
+
+def _init_from(paddle: Any, model: Any, ckpt_dir: Path) -> None:
+    """Backbone and neck weights of an earlier run (its head had other classes)."""
+    weights = paddle.load(str(ckpt_dir / "last.pdparams"))
+    kept = {k: v for k, v in weights.items() if not k.startswith("head.")}
+    model.set_state_dict(kept)
+    print(f"backbone and neck from {ckpt_dir} ({len(kept)} tensors)", flush=True)
 
 
 def _optimizer(paddle: Any, model: Any, args: argparse.Namespace) -> Any:

@@ -34,6 +34,19 @@ def load_crops(data: Path, side: int, splits: set[str], enrol: bool = True) -> C
     return crops
 
 
+WORLD_LABEL_STRIDE = 100_000  # labels of extra world k are offset by k * stride, so SKUs of worlds never collide
+
+
+def load_training_crops(data: Path, extra: list[Path], side: int) -> CropSet:
+    """`train` SKUs of the main world plus every SKU of each extra world (other seeds), with distinct labels."""
+    parts = [load_crops(data, side, {"train"})]
+    for k, extra_dir in enumerate(extra, start=1):
+        part = load_crops(extra_dir, side, {"train", "novel"})
+        part.labels = part.labels + k * WORLD_LABEL_STRIDE
+        parts.append(part)
+    return parts[0] if len(parts) == 1 else CropSet.concat(parts)
+
+
 def load_val_set(val: Path, side: int) -> tuple[CropSet, CropSet]:
     """(gallery, queries) of the novel SKUs of a held-out dataset: enrolment crops and tray crops."""
     crops = load_crops(val, side, {"novel"})

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +68,7 @@ def test_rebuild_compacts() -> None:
 
 
 def test_persists_atomically_and_reloads(tmp_path: Path) -> None:
-    gallery = GalleryIndex(PARAMS, "emb", tmp_path)
+    gallery = GalleryIndex(replace(PARAMS, full_save_adds=0), "emb", tmp_path)
     vectors = unit_vectors(10)
     gallery.add(vectors[:5], [1, 2, 3, 4, 5])
     gallery.add(vectors[5:], [6, 7, 8, 9, 10])
@@ -102,3 +103,26 @@ def test_deferred_saves_write_once_at_the_end(tmp_path: Path) -> None:
         assert list(tmp_path.iterdir()) == []
     loaded = GalleryIndex.load(tmp_path, PARAMS, "emb")
     assert loaded is not None and (loaded.version, loaded.live_ids) == (3, {2, 3, 4, 5, 6})
+
+
+def test_small_additions_rewrite_only_the_manifest_until_flush(tmp_path: Path) -> None:
+    gallery = GalleryIndex(replace(PARAMS, full_save_adds=4), "emb", tmp_path)
+    vectors = unit_vectors(8)
+    gallery.add(vectors[:2], [1, 2])  # the first save writes the index file
+    gallery.add(vectors[2:4], [3, 4])
+    gallery.add(vectors[4:6], [5, 6])
+    assert sorted(p.name for p in tmp_path.glob("*.faiss")) == ["index-00000001.faiss"]
+    loaded = GalleryIndex.load(tmp_path, PARAMS, "emb")
+    assert loaded is not None and loaded.indexed_ids == {1, 2} and loaded.version == 3
+
+    gallery.add(vectors[6:], [7, 8])  # 6 unsaved > 4: full save
+    assert sorted(p.name for p in tmp_path.glob("*.faiss")) == ["index-00000004.faiss"]
+    gallery.add(vectors[:0], [])
+    gallery.remove([3])
+    gallery.flush()  # nothing added since the full save: the file stays
+    assert sorted(p.name for p in tmp_path.glob("*.faiss")) == ["index-00000004.faiss"]
+
+    gallery.add(unit_vectors(1, seed=1), [9])
+    gallery.flush()
+    loaded = GalleryIndex.load(tmp_path, PARAMS, "emb")
+    assert loaded is not None and loaded.live_ids == set(range(1, 10)) - {3}

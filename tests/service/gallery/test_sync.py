@@ -46,6 +46,7 @@ def reopen(settings: Settings, catalog: Catalog, embedder: HistogramEmbedder | N
 
 def test_consistent_gallery_is_loaded_as_is(settings: Settings, catalog: Catalog) -> None:
     gallery, _ = enrolled(settings, catalog)
+    gallery.flush()
     again = reopen(settings, catalog)
     assert (again.version, again.live_ids) == (gallery.version, catalog.image_ids())
 
@@ -84,3 +85,21 @@ def test_compaction_drops_tombstones_and_keeps_answers(settings: Settings, catal
     assert gallery.deleted_count == 2
     rebuild(gallery, catalog)
     assert gallery.deleted_count == 0 and gallery.live_ids == catalog.image_ids()
+
+
+def test_enrolments_after_the_last_full_save_are_added_back(settings: Settings, catalog: Catalog) -> None:
+    # A crash after enrolments that only rewrote the manifest: the catalog's embeddings fill the gap, no rebuild.
+    gallery, enroller = enrolled(settings, catalog)
+    saved = GalleryIndex.load(settings.gallery.dir, gallery.params, gallery.embedder)
+    assert saved is not None and len(saved.indexed_ids) < len(catalog.image_ids())
+    enroller.remove_image(min(catalog.image_ids()))
+    again = reopen(settings, catalog)
+    assert again.live_ids == catalog.image_ids() and len(again.live_ids) == 3
+    assert again.version > gallery.version - 1
+    cola = again.search(gallery_vector(catalog, max(catalog.image_ids())), k=1)[1]
+    assert cola[0, 0] == max(catalog.image_ids())
+
+
+def gallery_vector(catalog: Catalog, image_id: int) -> np.ndarray:
+    [record] = catalog.images_by_ids([image_id])
+    return record.embedding[None, :]
