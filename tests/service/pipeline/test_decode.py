@@ -121,3 +121,25 @@ def test_image_suffix() -> None:
     assert image_suffix(save(marked_rgb(), "PNG")) == ".png"
     assert image_suffix(save(marked_rgb(), "WEBP")) == ".webp"
     assert image_suffix(save(marked_rgb(), "JPEG")) == ".jpg"
+
+
+def test_truncated_jpeg_is_corrupt() -> None:
+    data = save(
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)), "JPEG"
+    )
+    with pytest.raises(CorruptImageError, match="corrupt JPEG image"):
+        decode_image(data[: len(data) // 2], LIMITS)
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_fast_jpeg_path_matches_pillow(orientation: int) -> None:
+    # Complete colour JPEGs are decoded by OpenCV; the answer must be the Pillow path's, pixel for pixel.
+    from PIL import ImageOps
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    pixels = np.random.default_rng(orientation).integers(0, 255, (48, 80, 3), dtype=np.uint8)
+    data = save(Image.fromarray(pixels), "JPEG", exif=exif, quality=90)
+    upright = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))[:, :, ::-1]
+    decoded = decode_image(data, LIMITS)
+    assert decoded.shape == upright.shape and np.abs(decoded.astype(int) - upright).max() <= 1
