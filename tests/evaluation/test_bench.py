@@ -134,3 +134,15 @@ def test_a_server_that_cannot_start_is_stopped(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="server failed to start"), server:
         pass
     assert server.process is not None and server.process.poll() is not None
+
+
+def test_as_deployed_ratio_compares_ppshitu_on_paddle_with_trayscan_on_onnxruntime() -> None:
+    def engine(name: str, ours: float, theirs: float) -> dict:
+        return {
+            "engine": name,
+            "items": {"10": {"trayscan": {"total_ms": {"p50": ours}}, "ppshitu": {"total_ms": {"p50": theirs}}}},
+        }
+
+    result = {"engines": [engine("onnxruntime", 50.0, 60.0), engine("paddle", 90.0, 160.0)]}
+    assert pipeline.as_deployed_ratios(result) == {"10": 3.2}
+    assert pipeline.as_deployed_ratios({"engines": [engine("onnxruntime", 50.0, 60.0)]}) == {}
