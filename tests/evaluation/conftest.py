@@ -13,16 +13,6 @@ from trayscan.evaluation.local import empty_service, enrol_catalog, read_catalog
 
 
 @pytest.fixture
-def detector() -> BlobDetector:
-    return BlobDetector()
-
-
-@pytest.fixture
-def embedder() -> HistogramEmbedder:
-    return HistogramEmbedder()
-
-
-@pytest.fixture
 def settings() -> Settings:
     return Settings(demo={"enabled": False}, pipeline={"similarity_threshold": 0.8})
 

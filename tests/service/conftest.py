@@ -41,16 +41,6 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def detector() -> BlobDetector:
-    return BlobDetector()
-
-
-@pytest.fixture
-def embedder() -> HistogramEmbedder:
-    return HistogramEmbedder()
-
-
-@pytest.fixture
 def catalog(settings: Settings) -> Iterator[Catalog]:
     catalog = Catalog.open(settings.sqlalchemy_url)
     yield catalog

@@ -19,15 +19,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from trayscan.api import create_app
-from trayscan.config import Settings, load_settings
+from trayscan.config import Settings
 from trayscan.synth.cli import main as synth_main
 
+from ..starter_models import starter_model_settings
 from .builders import encode
 from .conftest import ADMIN, ADMIN_TOKEN
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
 # The world the starter models were trained on (`data/train`), with tray photos they never saw.
 SEED, FAMILIES, TRAYS, HELD_OUT_TRAY_SEED = 1, 60, 50, 4242
 # The shipped starter models miss the issue-3 targets (see their MODEL_CARD.md); measured on 2026-11-23: 0 of 50
@@ -39,13 +39,7 @@ BELOW_TARGET = pytest.mark.xfail(
 
 
 def model_settings(tmp_path: Path) -> Settings:
-    base = load_settings(REPO / "configs" / "default.yaml")
-    models = base.models.model_copy(
-        update={
-            "detector_dir": REPO / base.models.detector_dir,
-            "embedder_dir": REPO / base.models.embedder_dir,
-        }
-    )
+    models = starter_model_settings()
     if not (models.detector_dir.is_dir() and models.embedder_dir.is_dir()):
         pytest.skip(f"starter models not installed in {models.detector_dir} / {models.embedder_dir}")
     return Settings(

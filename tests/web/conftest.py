@@ -163,11 +163,12 @@ def _truth_models(world: World) -> Models:
 def models(world: World) -> Models:
     """The one place that chooses the recognition models of the web tests."""
     if os.environ.get("TRAYSCAN_WEB_MODELS", "truth") == "real":
+        from tests.starter_models import starter_model_settings
         from trayscan.api.lifespan import load_models
-        from trayscan.config import load_settings
+        from trayscan.config import Settings
 
         try:
-            detector, embedder = load_models(load_settings())
+            detector, embedder = load_models(Settings(models=starter_model_settings()))
         except Exception as error:  # no trained models in this checkout
             pytest.skip(f"TRAYSCAN_WEB_MODELS=real but the models cannot be loaded: {error}")
         return Models(detector, embedder, "real")
