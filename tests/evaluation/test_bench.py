@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -28,6 +29,17 @@ def test_gallery_part_reports_recall_and_the_chosen_ef_search() -> None:
     assert all(0.0 <= row["recall1"] <= 1.0 for row in size["sweep"])
     assert "1" in size["chosen"]
     assert any("(chosen)" in line for line in gallery.markdown(result))
+
+
+def test_gallery_cache_reuses_the_built_index(tmp_path: Path) -> None:
+    config = gallery.GalleryBenchConfig(sizes=(500,), queries=20)
+    first = gallery.run(config, tmp_path)
+    assert len(list(tmp_path.iterdir())) == 1
+    again = gallery.run(config, tmp_path)
+    assert again["sizes"][0]["build_s"] == first["sizes"][0]["build_s"]  # recorded at build time, not rebuilt
+    assert [r["recall1"] for r in again["sizes"][0]["sweep"]] == [r["recall1"] for r in first["sizes"][0]["sweep"]]
+    gallery.run(dataclasses.replace(config, seed=1), tmp_path)  # other vectors: another entry
+    assert len(list(tmp_path.iterdir())) == 2
 
 
 def test_pipeline_part_times_both_pipelines(
@@ -91,6 +103,7 @@ def test_memory_of_a_process() -> None:
 def test_cli_writes_results_markdown(tmp_path: Path) -> None:
     results, data = tmp_path / "RESULTS.md", tmp_path / "bench.json"
     argv = ["gallery", "--sizes", "300", "--queries", "10", "--results", str(results), "--json", str(data)]
+    argv += ["--gallery-cache", str(tmp_path / "cache")]
     assert cli.main(argv) == 0
     text = results.read_text()
     assert "Command: `trayscan bench gallery --sizes 300" in text and "Machine:" in text

@@ -67,7 +67,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--state-dir", type=Path, default=Path("build/bench-server"), help="http: servers' state")
     p.add_argument("--url", help="http: load-test this running server instead of starting one")
     p.add_argument(
-        "--sizes", type=_ints, default=(10_000, 100_000), help="gallery: vector counts (add 1000000)"
+        "--sizes", type=_ints, default=(10_000, 100_000, 1_000_000), help="gallery: vector counts"
+    )
+    p.add_argument(
+        "--gallery-cache",
+        type=Path,
+        default=Path("build/bench-gallery-cache"),
+        help="gallery: keep built indexes here and reuse them (build time is recorded with them)",
     )
     p.add_argument("--queries", type=int, default=1000, help="gallery: single-vector queries per setting")
     return p.parse_args(argv)
@@ -100,7 +106,7 @@ def run_parts(args: argparse.Namespace) -> dict[str, Any]:
         results["http"] = _timed(lambda: http.run(settings, http_config), "http")
     if part in ("gallery", "all"):
         gallery_config = gallery.GalleryBenchConfig(sizes=args.sizes, queries=args.queries)
-        results["gallery"] = _timed(lambda: gallery.run(gallery_config), "gallery")
+        results["gallery"] = _timed(lambda: gallery.run(gallery_config, args.gallery_cache), "gallery")
     return results
 
 

@@ -10,8 +10,11 @@ efSearch is swept and the smallest value reaching the recall target is reported 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import faiss as faiss_typed
@@ -84,7 +87,31 @@ def _timed_single_queries(gallery: GalleryIndex, queries: np.ndarray) -> tuple[l
     return times, found
 
 
-def bench_size(n: int, config: GalleryBenchConfig) -> dict[str, Any]:
+def _built_index(
+    vectors: np.ndarray, config: GalleryBenchConfig, cache_dir: Path | None
+) -> tuple[GalleryIndex, float]:
+    """The HNSW index of these vectors and its build time; with a cache folder, built once and reloaded (a 1M
+    build takes many minutes on 2 cores), keyed by the generator settings so other vectors never match."""
+    params = IndexParams(dim=config.dim, hnsw_m=config.hnsw_m, ef_construction=config.ef_construction)
+    key = hashlib.sha256(json.dumps([len(vectors), dataclasses.asdict(config)], default=str).encode()).hexdigest()
+    folder = cache_dir / f"{len(vectors)}-{key[:12]}" if cache_dir else None
+    if folder is not None and (folder / "build.json").is_file():
+        cached = GalleryIndex.load(folder, params, "bench")
+        if cached is not None:
+            return cached, float(json.loads((folder / "build.json").read_text())["build_s"])
+    gallery = GalleryIndex(params, embedder="bench", directory=folder)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    with gallery.deferred_saves():  # the save is not part of the build time
+        start = time.perf_counter()
+        gallery.add(vectors, list(range(len(vectors))))
+        build_s = time.perf_counter() - start
+    if folder is not None:
+        (folder / "build.json").write_text(json.dumps({"build_s": build_s}))
+    return gallery, build_s
+
+
+def bench_size(n: int, config: GalleryBenchConfig, cache_dir: Path | None = None) -> dict[str, Any]:
     rng = np.random.default_rng([config.seed, n])
     vectors, labels, centres = clustered_vectors(n, config, rng)
     query_products = rng.integers(0, len(centres), config.queries)
@@ -105,11 +132,7 @@ def bench_size(n: int, config: GalleryBenchConfig) -> dict[str, Any]:
         exact_times.append((time.perf_counter() - t0) * 1000.0)
     del exact
 
-    params = IndexParams(dim=config.dim, hnsw_m=config.hnsw_m, ef_construction=config.ef_construction)
-    gallery = GalleryIndex(params, embedder="bench", directory=None)
-    start = time.perf_counter()
-    gallery.add(vectors, list(range(n)))
-    build_s = time.perf_counter() - start
+    gallery, build_s = _built_index(vectors, config, cache_dir)
 
     default_threads = faiss.omp_get_max_threads()
     sweep = []
@@ -148,11 +171,11 @@ def bench_size(n: int, config: GalleryBenchConfig) -> dict[str, Any]:
     }
 
 
-def run(config: GalleryBenchConfig) -> dict[str, Any]:
+def run(config: GalleryBenchConfig, cache_dir: Path | None = None) -> dict[str, Any]:
     return {
         "config": dataclasses.asdict(config),
         "threads": faiss.omp_get_max_threads(),
-        "sizes": [bench_size(n, config) for n in config.sizes],
+        "sizes": [bench_size(n, config, cache_dir) for n in config.sizes],
     }
 
 
