@@ -38,6 +38,8 @@ def test_gallery_cache_reuses_the_built_index(tmp_path: Path) -> None:
     again = gallery.run(config, tmp_path)
     assert again["sizes"][0]["build_s"] == first["sizes"][0]["build_s"]  # recorded at build time, not rebuilt
     assert [r["recall1"] for r in again["sizes"][0]["sweep"]] == [r["recall1"] for r in first["sizes"][0]["sweep"]]
+    gallery.run(dataclasses.replace(config, queries=10), tmp_path)  # same vectors, fewer queries: same entry
+    assert len(list(tmp_path.iterdir())) == 1
     gallery.run(dataclasses.replace(config, seed=1), tmp_path)  # other vectors: another entry
     assert len(list(tmp_path.iterdir())) == 2
 

@@ -93,7 +93,8 @@ def _built_index(
     """The HNSW index of these vectors and its build time; with a cache folder, built once and reloaded (a 1M
     build takes many minutes on 2 cores), keyed by the generator settings so other vectors never match."""
     params = IndexParams(dim=config.dim, hnsw_m=config.hnsw_m, ef_construction=config.ef_construction)
-    key = hashlib.sha256(json.dumps([len(vectors), dataclasses.asdict(config)], default=str).encode()).hexdigest()
+    made_from = {k: v for k, v in dataclasses.asdict(config).items() if k not in ("sizes", "queries")}
+    key = hashlib.sha256(json.dumps([len(vectors), made_from], sort_keys=True).encode()).hexdigest()
     folder = cache_dir / f"{len(vectors)}-{key[:12]}" if cache_dir else None
     if folder is not None and (folder / "build.json").is_file():
         cached = GalleryIndex.load(folder, params, "bench")
