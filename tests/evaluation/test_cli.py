@@ -57,6 +57,24 @@ def test_in_process_both_pipelines_side_by_side(world: Path, tmp_path: Path) -> 
 
 
 @pytest.mark.usefixtures("fake_models")
+def test_sweep_reruns_the_pipeline_with_each_setting(world: Path, tmp_path: Path) -> None:
+    # The fake detector scores every item 0.9: a threshold over it finds nothing, one under it everything.
+    code, results, md = run_eval(world, tmp_path, "--sweep", "detection_threshold=0.5,0.95")
+    assert code == 0
+    pipelines = results["pipelines"]
+    assert list(pipelines) == ["trayscan", "trayscan detection_threshold=0.5", "trayscan detection_threshold=0.95"]
+    assert pipelines["trayscan detection_threshold=0.5"]["overall"]["checkout"]["cacc"] == 1.0
+    assert pipelines["trayscan detection_threshold=0.95"]["overall"]["checkout"]["cacc"] == 0.0
+    assert "| trayscan detection_threshold=0.95 | **averaged** |" in md
+
+
+def test_sweep_of_an_unknown_setting_is_refused(world: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--annotations", str(world / "annotations.json"), "--images", str(world), "--sweep", "nope=1"])
+    assert "expected SETTING=V1,V2 with a pipeline setting" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("fake_models")
 def test_limit_and_missing_catalog(world: Path, tmp_path: Path) -> None:
     code, results, _ = run_eval(world, tmp_path, "--limit", "1")
     assert code == 0 and results["trays"] == 1

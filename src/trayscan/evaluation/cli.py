@@ -14,6 +14,7 @@ photos/<sku>/ holds a few exemplar photos of each (e.g. from RPC's train2019 sin
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shlex
@@ -27,7 +28,7 @@ from tqdm import tqdm
 from trayscan.api import lifespan
 from trayscan.api.services import Services
 from trayscan.bench.stats import machine
-from trayscan.config import Settings, load_settings
+from trayscan.config import PipelineSettings, Settings, load_settings
 from trayscan.evaluation.baseline import PPShiTuRecognizer
 from trayscan.evaluation.data import AnnotationError, TraySet, load_annotations
 from trayscan.evaluation.http_client import ApiClient
@@ -37,6 +38,7 @@ from trayscan.evaluation.remote import EnrolmentError, enrol_over_http
 from trayscan.evaluation.report import level_summary, markdown, pipeline_result
 from trayscan.evaluation.runner import InProcess, OverHttp, RecognizeFn, TrayRun, run_trays
 from trayscan.inference.base import Detector, Embedder
+from trayscan.pipeline.recognize import Recognizer, Stages
 
 PIPELINES = ("trayscan", "ppshitu")
 
@@ -85,10 +87,39 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--limit", type=int, help="only the first N trays")
     p.add_argument("--workdir", type=Path, help="where the temporary catalog goes (default: a temp folder)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--sweep",
+        action="append",
+        default=[],
+        metavar="SETTING=V1,V2,...",
+        help="in-process: also run trayscan's pipeline with each value of a pipeline setting (repeatable: every "
+        "combination), on the same gallery, to calibrate thresholds on a validation set",
+    )
     args = p.parse_args(argv)
     if args.url and args.pipeline != "trayscan":
         p.error("--pipeline ppshitu/both runs in-process only (the server runs trayscan's pipeline)")
+    if args.url and args.sweep:
+        p.error("--sweep runs in-process only")
+    try:
+        args.sweep = parse_sweep(args.sweep)
+    except ValueError as error:
+        p.error(str(error))
     return args
+
+
+def parse_sweep(specs: list[str]) -> list[dict[str, float]]:
+    """['a=1,2', 'b=3'] -> [{'a': 1, 'b': 3}, {'a': 2, 'b': 3}], checked against the pipeline settings."""
+    axes: list[list[tuple[str, float]]] = []
+    for spec in specs:
+        name, _, values = spec.partition("=")
+        if name not in PipelineSettings.model_fields or not values:
+            raise ValueError(f"--sweep {spec!r}: expected SETTING=V1,V2 with a pipeline setting "
+                             f"({', '.join(PipelineSettings.model_fields)})")
+        try:
+            axes.append([(name, float(v)) for v in values.split(",")])
+        except ValueError as error:
+            raise ValueError(f"--sweep {spec!r}: values must be numbers") from error
+    return [dict(combo) for combo in itertools.product(*axes)] if axes else []
 
 
 def _progress(quiet: bool) -> Any:
@@ -135,6 +166,16 @@ def _run_pipelines(args: argparse.Namespace, service: Services, trays: TraySet) 
     for name in chosen:
         runs = run_trays(trays.trays, args.images, InProcess(recognizers[name]), _progress(args.quiet), name)
         results[name] = _score(name, trays, runs)
+    base = service.recognizer
+    for combo in args.sweep:
+        stages = base.stages
+        varied = Stages(
+            stages.detector, stages.embedder, stages.settings.model_copy(update=combo), stages.limits
+        )
+        name = "trayscan " + " ".join(f"{k}={v:g}" for k, v in combo.items())
+        recognizer = Recognizer(varied, base.gallery, base.labels)
+        runs = run_trays(trays.trays, args.images, InProcess(recognizer), _progress(args.quiet), name)
+        results[name] = _score(name, trays, runs)
     return results
 
 
@@ -164,7 +205,7 @@ def run_over_http(
 
 def _score(name: str, trays: TraySet, runs: list[TrayRun]) -> dict[str, Any]:
     report = evaluate(trays.trays, [run.predictions for run in runs])
-    print(f"{name:>9}: {level_summary(report.overall)}", file=sys.stderr)
+    print(f"{name}: {level_summary(report.overall)}", file=sys.stderr)
     return pipeline_result(report, trays.trays, runs)
 
 
