@@ -136,7 +136,7 @@ def main(argv: list[str]) -> int:
         _init_from(paddle, model, args.init)
     opt = _optimizer(paddle, model, args)
     state: dict[str, Any] = {
-        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "args": {k: _jsonable(v) for k, v in vars(args).items()},
         "steps": args.steps or max(1, int(args.epochs * len(crops) / args.batch)), "step": 0,
         "train_seconds": 0.0, "classes": class_ids, "crops": len(crops), "history": [],
         "params_embedding": sum(int(np.prod(p.shape)) for n, p in model.named_parameters() if not n.startswith("head")),
@@ -159,6 +159,12 @@ def main(argv: list[str]) -> int:
     model.eval()
     export(model, args, state)
     return 0
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return str(value) if isinstance(value, Path) else value
 
 
 def _init_from(paddle: Any, model: Any, ckpt_dir: Path) -> None:
