@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := fonts-noto-cjk openclipart-png chromium
+APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql
 
 .PHONY: run test lint unit system-deps venv demo train-env clean bench
 
@@ -22,7 +22,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,paddle]'
+	$(BIN)/pip install -q -e '.[dev,paddle,postgres]'
 	touch $(STAMP)
 
 # Debian packages the project uses: fonts for Chinese/Latin packaging text, clip art for product designs,

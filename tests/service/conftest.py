@@ -36,8 +36,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+def settings(tmp_path: Path, database: str | None) -> Settings:
+    return make_settings(tmp_path, database_url=database)
 
 
 @pytest.fixture

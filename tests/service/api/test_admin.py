@@ -5,10 +5,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.postgres import DATABASES
 from trayscan.catalog import Catalog
 
 from ..builders import encode, product_photo, tray
 from ..conftest import ADMIN, COLA, LEMONADE, create_product, enrol
+
+pytestmark = pytest.mark.parametrize("database", DATABASES, indirect=True)
+
 
 NOVEL = ((200, 200, 40), (40, 120, 200))  # a design nothing else uses
 

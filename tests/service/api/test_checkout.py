@@ -2,11 +2,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from fastapi.testclient import TestClient
+
+from tests.postgres import DATABASES
 
 from ..builders import ORANGE, PURPLE, encode, tray
 from ..conftest import ADMIN, COLA, LEMONADE
 from ..fakes import BlobDetector
+
+pytestmark = pytest.mark.parametrize("database", DATABASES, indirect=True)
 
 
 def checkout(client: TestClient, image_bytes: bytes, content_type: str = "image/png"):

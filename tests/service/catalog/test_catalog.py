@@ -1,25 +1,29 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import inspect
 
+from tests.postgres import DATABASES
 from trayscan.catalog import Catalog, NewImage
+from trayscan.config import Settings
 from trayscan.errors import ImageNotFoundError, ProductExistsError, ProductNotFoundError
+
+pytestmark = pytest.mark.parametrize("database", DATABASES, indirect=True)
 
 
 def image(value: float = 1.0) -> NewImage:
     return NewImage("x/1.png", (1.0, 2.0, 3.0, 4.0), np.full(8, value, np.float32), "emb")
 
 
-def test_migrations_create_the_schema(tmp_path: Path) -> None:
-    catalog = Catalog.open(f"sqlite:///{tmp_path / 'sub' / 'catalog.db'}")
+def test_migrations_create_the_schema(settings: Settings) -> None:
+    catalog = Catalog.open(settings.sqlalchemy_url)
     tables = set(inspect(catalog.database.engine).get_table_names())
     assert {"products", "gallery_images", "receipts", "alembic_version"} <= tables
-    Catalog.open(f"sqlite:///{tmp_path / 'sub' / 'catalog.db'}")  # migrating again is a no-op
+    catalog.close()
+    Catalog.open(settings.sqlalchemy_url).close()  # migrating again is a no-op
 
 
 def test_product_round_trip_keeps_money_exact(catalog: Catalog) -> None:

@@ -6,7 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from tests.postgres import DATABASES
 from trayscan.api.lifespan import build_stages, index_params
 from trayscan.catalog import Catalog
 from trayscan.config import Settings
@@ -17,6 +19,8 @@ from trayscan.gallery.sync import open_gallery
 from ..builders import encode, product_photo
 from ..conftest import COLA, LEMONADE
 from ..fakes import BlobDetector, HistogramEmbedder
+
+pytestmark = pytest.mark.parametrize("database", DATABASES, indirect=True)
 
 
 class OtherEmbedder(HistogramEmbedder):
