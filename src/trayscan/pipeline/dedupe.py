@@ -4,11 +4,17 @@ Two boxes of the same decided SKU are one item when they overlap almost complete
 smaller box lies inside the other by `containment` (a box on part of the item). When either box is
 unrecognized only the IoU test applies, so a small unknown item lying on a bigger one is kept.
 Two touching cans of one drink overlap little, so they stay two items.
+
+A detector can also put one box around a group of items. Such a box holds two or more other kept boxes that
+together fill most of it (`group_coverage`); it is dropped. A big item with small items lying on it is kept: the
+small ones fill little of its box.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 Box = tuple[float, float, float, float]
 
@@ -50,3 +56,39 @@ def dedupe(candidates: list[Candidate], iou: float, containment: float) -> list[
         if not any(is_same_item(candidates[k], candidates[index], iou, containment) for k in kept):
             kept.append(index)
     return kept
+
+
+GROUP_MEMBER_CONTAINMENT = 0.8  # a box counts as inside a group box when this share of it lies inside
+COVERAGE_GRID = 32  # cells per side when measuring how much of a box its members fill
+
+
+def drop_group_boxes(boxes: list[Box], kept: list[int], coverage: float) -> list[int]:
+    """`kept` without the boxes that are groups of other kept boxes (coverage 0 keeps all)."""
+    if coverage <= 0.0:
+        return kept
+    groups = set()
+    for g in kept:
+        big = boxes[g]
+        members = [
+            boxes[k] for k in kept
+            if k != g and area(boxes[k]) < area(big)
+            and intersection(boxes[k], big) >= GROUP_MEMBER_CONTAINMENT * area(boxes[k])
+        ]
+        if len(members) >= 2 and _filled_share(big, members) >= coverage:
+            groups.add(g)
+    return [k for k in kept if k not in groups]
+
+
+def _filled_share(big: Box, members: list[Box]) -> float:
+    """Share of `big` covered by the union of `members`, on a grid (boxes may overlap each other)."""
+    width, height = big[2] - big[0], big[3] - big[1]
+    if width <= 0 or height <= 0:
+        return 0.0
+    grid = np.zeros((COVERAGE_GRID, COVERAGE_GRID), dtype=bool)
+    for x1, y1, x2, y2 in members:
+        c1 = int(np.floor((x1 - big[0]) / width * COVERAGE_GRID))
+        c2 = int(np.ceil((x2 - big[0]) / width * COVERAGE_GRID))
+        r1 = int(np.floor((y1 - big[1]) / height * COVERAGE_GRID))
+        r2 = int(np.ceil((y2 - big[1]) / height * COVERAGE_GRID))
+        grid[max(r1, 0):max(r2, 0), max(c1, 0):max(c2, 0)] = True
+    return float(grid.mean())

@@ -19,7 +19,7 @@ from trayscan.inference.base import Detection, Detector, Embedder
 from trayscan.pipeline.crop import crop_with_padding
 from trayscan.pipeline.decide import Decision, decide
 from trayscan.pipeline.decode import ImageLimits, decode_image
-from trayscan.pipeline.dedupe import Candidate, dedupe
+from trayscan.pipeline.dedupe import Candidate, dedupe, drop_group_boxes
 from trayscan.pipeline.detect import detect_items
 from trayscan.pipeline.embed import embed_crops
 from trayscan.pipeline.search import LabelLookup, search_neighbours
@@ -106,6 +106,7 @@ class Recognizer:
             Candidate(d.box, d.score, decision.sku) for d, decision in zip(detections, decisions, strict=True)
         ]
         kept = dedupe(candidates, settings.duplicate_iou, settings.duplicate_containment)
+        kept = drop_group_boxes([c.box for c in candidates], kept, settings.group_box_coverage)
         timings.ms["total"] = round((time.perf_counter() - start) * 1000.0, 2)
         boxes = [RecognizedBox(detections[i].box, detections[i].score, decisions[i]) for i in kept]
         return Recognition(boxes=boxes, timings_ms=timings.ms, gallery_version=version)

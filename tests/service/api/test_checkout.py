@@ -59,6 +59,14 @@ def test_duplicate_boxes_of_one_item_count_once(stocked: TestClient, detector: B
     assert lines(checkout(stocked, encode(image)).json()) == {"COLA": 1}
 
 
+def test_a_box_around_two_items_is_not_a_third_item(stocked: TestClient, detector: BlobDetector) -> None:
+    boxes = [(100.0, 100.0, 220.0, 240.0), (220.0, 100.0, 340.0, 240.0)]
+    image = tray([(COLA, boxes[0]), (LEMONADE, boxes[1])])
+    detector.register(image, [*boxes, (96.0, 96.0, 344.0, 244.0)])  # the group box scores like the others
+    receipt = checkout(stocked, encode(image)).json()
+    assert lines(receipt) == {"COLA": 1, "LEMONADE": 1} and receipt["unrecognized"] == []
+
+
 def test_unknown_item_is_kept_as_unrecognized_with_best_guess(stocked: TestClient) -> None:
     image = tray([(COLA, (20, 20, 140, 160)), ((PURPLE, ORANGE), (300, 200, 420, 340))])
     receipt = checkout(stocked, encode(image)).json()

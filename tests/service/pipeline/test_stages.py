@@ -8,7 +8,7 @@ import pytest
 from trayscan.inference.base import Detection
 from trayscan.pipeline.crop import crop_with_padding
 from trayscan.pipeline.decide import decide
-from trayscan.pipeline.dedupe import Candidate, dedupe
+from trayscan.pipeline.dedupe import Candidate, dedupe, drop_group_boxes
 from trayscan.pipeline.detect import detect_items
 from trayscan.pipeline.embed import embed_crops
 from trayscan.pipeline.search import Neighbour
@@ -115,3 +115,14 @@ def test_dedupe_unrecognized_box_on_a_recognised_one() -> None:
         Candidate((30, 30, 60, 60), 0.8, None),  # small unknown item lying on it: kept
     ]
     assert dedupe(candidates, iou=0.6, containment=0.9) == [0, 2]
+
+
+def test_a_box_around_a_group_of_items_is_dropped() -> None:
+    left, right, group = (10.0, 10.0, 100.0, 200.0), (100.0, 10.0, 190.0, 200.0), (5.0, 5.0, 195.0, 205.0)
+    assert drop_group_boxes([left, right, group], [2, 0, 1], coverage=0.6) == [0, 1]
+    assert drop_group_boxes([left, right, group], [2, 0, 1], coverage=0.0) == [2, 0, 1]  # off
+
+
+def test_a_big_item_with_small_items_on_it_is_kept() -> None:
+    tray_bag, candy, gum = (0.0, 0.0, 300.0, 300.0), (20.0, 20.0, 80.0, 60.0), (200.0, 200.0, 260.0, 250.0)
+    assert drop_group_boxes([tray_bag, candy, gum], [0, 1, 2], coverage=0.6) == [0, 1, 2]
