@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql
 
-.PHONY: run test lint unit system-deps venv demo train-env clean bench
+.PHONY: run test lint unit system-deps venv demo train-env clean bench eval
 
 run: system-deps venv
 	$(BIN)/trayscan serve
@@ -36,6 +36,17 @@ demo: system-deps venv
 # Speed and memory figures (bench/RESULTS.md): pipeline on both engines, HTTP, gallery. Takes several minutes.
 bench: system-deps venv
 	$(BIN)/trayscan bench all --results bench/RESULTS.md --json build/bench-results.json
+
+# Checkout accuracy on 500 held-out trays of novel SKUs (bench/EVAL-*.md): enrolled through the admin API of a
+# server of its own, then in-process beside the PP-ShiTu way on the same models and trays.
+EVAL_DATA := data/eval-novel
+eval: system-deps venv
+	test -f $(EVAL_DATA)/annotations.json || $(BIN)/trayscan synth --out $(EVAL_DATA) --seed 1 --families 60 \
+		--trays 500 --tray-skus novel --tray-seed 5001 --enrol-per-sku 5
+	$(BIN)/trayscan eval --annotations $(EVAL_DATA)/annotations.json --images $(EVAL_DATA) --split novel \
+		--serve build/eval-server --out build/eval-novel-http.json --markdown bench/EVAL-novel-http.md --quiet
+	$(BIN)/trayscan eval --annotations $(EVAL_DATA)/annotations.json --images $(EVAL_DATA) --split novel \
+		--pipeline both --out build/eval-novel-both.json --markdown bench/EVAL-novel-both.md --quiet
 
 # Training tools in their own venv: paddleclas / paddledet pin numpy 1.23 and opencv 4.5 (shared/NOTES.md).
 train-env:

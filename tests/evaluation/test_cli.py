@@ -142,3 +142,13 @@ def test_over_http_counts_errors(world: Path, tmp_path: Path) -> None:
     ours = results["pipelines"]["trayscan"]
     assert ours["errors"] == 3 and ours["error_examples"][0].startswith("connection")
     assert ours["overall"]["checkout"]["cacc"] == 0.0
+
+
+@pytest.mark.parametrize("extra", [["--url", "http://127.0.0.1:9"], ["--pipeline", "both"], ["--sweep", "top_k=3"]])
+def test_own_server_mode_refuses_options_it_cannot_honour(
+    world: Path, tmp_path: Path, extra: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--annotations", str(world / "annotations.json"), "--images", str(world), "--serve", str(tmp_path)]
+    with pytest.raises(SystemExit):
+        cli.main([*argv, *extra])
+    assert "--serve evaluates its own server over HTTP" in capsys.readouterr().err

@@ -18,6 +18,7 @@ import itertools
 import json
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -68,6 +69,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--url", help="base URL of a running server (e.g. http://127.0.0.1:8000): evaluate over HTTP"
     )
+    p.add_argument(
+        "--serve",
+        type=Path,
+        metavar="STATE_DIR",
+        help="start a `trayscan serve` of its own with its state here (demo catalog of train SKUs only), enrol "
+        "--split through its admin API and evaluate over HTTP; catalog and gallery are made anew each run",
+    )
     p.add_argument("--pipeline", choices=(*PIPELINES, "both"), default="trayscan")
     p.add_argument("--out", type=Path, help="write the results as JSON")
     p.add_argument("--markdown", type=Path, help="write the results as a Markdown table")
@@ -100,6 +108,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("--pipeline ppshitu/both runs in-process only (the server runs trayscan's pipeline)")
     if args.url and args.sweep:
         p.error("--sweep runs in-process only")
+    if args.serve and (args.url or args.pipeline != "trayscan" or args.sweep):
+        p.error("--serve evaluates its own server over HTTP: not with --url, --pipeline ppshitu/both or --sweep")
     try:
         args.sweep = parse_sweep(args.sweep)
     except ValueError as error:
@@ -203,6 +213,29 @@ def run_over_http(
     return {"trayscan": _score("trayscan", trays, runs)}
 
 
+def run_own_server(
+    args: argparse.Namespace, settings: Settings, trays: TraySet, notes: list[str]
+) -> dict[str, Any]:
+    """A fresh server whose demo catalog holds only train SKUs, so --split novel is enrolled through its API."""
+    from trayscan.bench.server import ServerProcess
+
+    state: Path = args.serve
+    for leftover in ("catalog.db", "images", "gallery"):  # the demo world (slow to make) is kept
+        target = state / leftover
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+    env = {"TRAYSCAN_DEMO__SPLIT": "train"}
+    if args.config:
+        env["TRAYSCAN_CONFIG"] = str(args.config)
+    with ServerProcess(state, env=env) as server:
+        args.url, args.admin_token = server.url, server.admin_token
+        notes.append(f"own server started for this run (state in {state}, demo catalog: train SKUs only), "
+                     f"ready after {server.startup_s} s")
+        return run_over_http(args, settings, trays, notes)
+
+
 def _score(name: str, trays: TraySet, runs: list[TrayRun]) -> dict[str, Any]:
     report = evaluate(trays.trays, [run.predictions for run in runs])
     print(f"{name}: {level_summary(report.overall)}", file=sys.stderr)
@@ -215,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config)
         trays = load_annotations(args.annotations).limit(args.limit)
         notes: list[str] = []
-        if args.url:
+        if args.serve:
+            pipelines = run_own_server(args, settings, trays, notes)
+        elif args.url:
             pipelines = run_over_http(args, settings, trays, notes)
         else:
             pipelines = run_in_process(args, settings, trays, notes)
