@@ -76,6 +76,8 @@ class PipelineSettings(BaseModel):
     # Two boxes of one decided SKU are one item when they overlap this much (touching items barely overlap).
     duplicate_iou: float = Field(default=0.6, gt=0.0, le=1.0)
     duplicate_containment: float = Field(default=0.9, gt=0.0, le=1.0)
+    # Boxes overlapping this much are one item even when decided as different SKUs (two guesses on one item).
+    duplicate_iou_any_sku: float = Field(default=0.75, gt=0.0, le=1.0)
     # A box that two or more other kept boxes fill this much is a box around a group, not an item (0: off).
     group_box_coverage: float = Field(default=0.6, ge=0.0, le=1.0)
     confusable_similarity: float = Field(default=0.9, ge=-1.0, le=1.0)

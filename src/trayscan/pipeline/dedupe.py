@@ -2,7 +2,9 @@
 
 Two boxes of the same decided SKU are one item when they overlap almost completely: IoU over `iou`, or the
 smaller box lies inside the other by `containment` (a box on part of the item). When either box is
-unrecognized only the IoU test applies, so a small unknown item lying on a bigger one is kept.
+unrecognized only the IoU test applies, so a small unknown item lying on a bigger one is kept. Boxes of
+different SKUs are two items, unless they overlap so much (`any_sku_iou`) that they can only be two guesses on
+one item (two items on a tray never share most of their outline).
 Two touching cans of one drink overlap little, so they stay two items.
 
 A detector can also put one box around a group of items. Such a box holds two or more other kept boxes that
@@ -34,13 +36,15 @@ def intersection(a: Box, b: Box) -> float:
     return area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
 
 
-def is_same_item(a: Candidate, b: Candidate, iou: float, containment: float) -> bool:
+def is_same_item(a: Candidate, b: Candidate, iou: float, containment: float, any_sku_iou: float = 1.0) -> bool:
     shared = intersection(a.box, b.box)
     if shared <= 0.0:
         return False
+    union = area(a.box) + area(b.box) - shared
+    if shared / union >= any_sku_iou:
+        return True
     if a.sku is not None and b.sku is not None and a.sku != b.sku:
         return False
-    union = area(a.box) + area(b.box) - shared
     if shared / union >= iou:
         return True
     smaller = min(area(a.box), area(b.box))
@@ -48,12 +52,12 @@ def is_same_item(a: Candidate, b: Candidate, iou: float, containment: float) -> 
     return same_sku and smaller > 0 and shared / smaller >= containment
 
 
-def dedupe(candidates: list[Candidate], iou: float, containment: float) -> list[int]:
+def dedupe(candidates: list[Candidate], iou: float, containment: float, any_sku_iou: float = 1.0) -> list[int]:
     """Indices of the candidates to keep, best score first."""
     order = sorted(range(len(candidates)), key=lambda i: candidates[i].score, reverse=True)
     kept: list[int] = []
     for index in order:
-        if not any(is_same_item(candidates[k], candidates[index], iou, containment) for k in kept):
+        if not any(is_same_item(candidates[k], candidates[index], iou, containment, any_sku_iou) for k in kept):
             kept.append(index)
     return kept
 

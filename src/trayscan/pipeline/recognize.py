@@ -105,7 +105,9 @@ class Recognizer:
         candidates = [
             Candidate(d.box, d.score, decision.sku) for d, decision in zip(detections, decisions, strict=True)
         ]
-        kept = dedupe(candidates, settings.duplicate_iou, settings.duplicate_containment)
+        kept = dedupe(
+            candidates, settings.duplicate_iou, settings.duplicate_containment, settings.duplicate_iou_any_sku
+        )
         kept = drop_group_boxes([c.box for c in candidates], kept, settings.group_box_coverage)
         timings.ms["total"] = round((time.perf_counter() - start) * 1000.0, 2)
         boxes = [RecognizedBox(detections[i].box, detections[i].score, decisions[i]) for i in kept]

@@ -103,7 +103,7 @@ def test_dedupe_drops_a_second_box_on_one_item() -> None:
     assert dedupe(candidates, iou=0.6, containment=0.9) == [1]
 
 
-def test_dedupe_never_merges_different_skus() -> None:
+def test_dedupe_does_not_merge_different_skus_below_the_any_sku_overlap() -> None:
     candidates = [Candidate((0, 0, 100, 100), 0.9, "COLA"), Candidate((1, 1, 99, 99), 0.8, "TEA")]
     assert dedupe(candidates, iou=0.6, containment=0.9) == [0, 1]
 
@@ -126,3 +126,13 @@ def test_a_box_around_a_group_of_items_is_dropped() -> None:
 def test_a_big_item_with_small_items_on_it_is_kept() -> None:
     tray_bag, candy, gum = (0.0, 0.0, 300.0, 300.0), (20.0, 20.0, 80.0, 60.0), (200.0, 200.0, 260.0, 250.0)
     assert drop_group_boxes([tray_bag, candy, gum], [0, 1, 2], coverage=0.6) == [0, 1, 2]
+
+
+def test_dedupe_merges_two_guesses_on_one_item_whatever_their_skus() -> None:
+    candidates = [
+        Candidate((0.0, 0.0, 100.0, 100.0), 0.9, "A"),
+        Candidate((2.0, 2.0, 100.0, 98.0), 0.8, "B"),  # IoU 0.94: the same item, another guess
+        Candidate((100.0, 0.0, 200.0, 100.0), 0.8, "B"),  # touching: another item
+    ]
+    assert dedupe(candidates, iou=0.6, containment=0.9, any_sku_iou=0.75) == [0, 2]
+    assert dedupe(candidates, iou=0.6, containment=0.9, any_sku_iou=1.0) == [0, 1, 2]
