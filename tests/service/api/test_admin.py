@@ -7,9 +7,11 @@ from fastapi.testclient import TestClient
 
 from tests.postgres import DATABASES
 from trayscan.catalog import Catalog
+from trayscan.inference.base import Detection
 
 from ..builders import encode, product_photo, tray
 from ..conftest import ADMIN, COLA, LEMONADE, create_product, enrol
+from ..fakes import BlobDetector, image_key
 
 pytestmark = pytest.mark.parametrize("database", DATABASES, indirect=True)
 
@@ -105,6 +107,18 @@ def test_enrolment_lists_each_image(client: TestClient) -> None:
     assert body["images"][0]["box"] == [90.0, 50.0, 230.0, 190.0]
     assert len({image["image_id"] for image in body["images"]}) == 3
     assert client.get("/v1/products/COLA").json()["image_count"] == 3
+
+
+def test_enrolment_takes_the_whole_product_when_a_part_scores_best(
+    client: TestClient, detector: BlobDetector
+) -> None:
+    create_product(client, "COLA")
+    photo = product_photo(COLA, box=(90, 50, 230, 190))
+    detector.register(photo, [(90.0, 50.0, 160.0, 120.0)], score=0.9)  # a label on the product, best score
+    detector.truth[image_key(photo)].append(Detection(box=(90.0, 50.0, 230.0, 190.0), score=0.6))
+    files = [("images", ("cola.png", encode(photo), "image/png"))]
+    body = client.post("/v1/admin/products/COLA/images", files=files, headers=ADMIN).json()
+    assert body["images"][0]["box"] == [90.0, 50.0, 230.0, 190.0]
 
 
 def test_photo_without_detection_uses_the_whole_photo(client: TestClient) -> None:
