@@ -98,3 +98,18 @@ def test_failed_transaction_leaves_no_rows(catalog: Catalog) -> None:
         catalog.add_images(session, "A", [image()])
         raise RuntimeError("index write failed")
     assert catalog.image_ids() == set()
+
+
+def test_embeddings_are_read_by_embedder_and_size_without_records(catalog: Catalog) -> None:
+    catalog.create_product("A", "Apple", Decimal("1"), "CNY")
+    other = NewImage("x/2.png", (1.0, 2.0, 3.0, 4.0), np.full(4, 9.0, np.float32), "old-embedder")
+    with catalog.transaction() as session:
+        ids = catalog.add_images(session, "A", [image(0.25), other, image(0.75)])
+    assert catalog.embedded_image_ids("emb", 8) == {ids[0], ids[2]}
+    assert catalog.embedded_image_ids("emb", 4) == set()
+    got_ids, vectors = catalog.embeddings("emb", 8)
+    assert got_ids == [ids[0], ids[2]] and vectors.shape == (2, 8)
+    np.testing.assert_array_equal(vectors[:, 0], [0.25, 0.75])
+    got_ids, vectors = catalog.embeddings("emb", 8, [ids[2], ids[1]])  # the old embedder's image is left out
+    assert got_ids == [ids[2]] and vectors[0, 0] == 0.75
+    assert [r.id for r in catalog.images_by_ids([ids[1], ids[0]])] == [ids[0], ids[1]]
