@@ -174,8 +174,9 @@ def main(argv: list[str]) -> int:
         if i == 0:  # accuracy is engine-independent (checked at export); measure it once
             results["accuracy"] = accuracy(run, prep, samples)
             print("accuracy: " + json.dumps(results["accuracy"]), flush=True)
-        results[f"speed_{name}"] = speed_ms(run, prep, samples, args.speed_runs)
-        print(f"speed {name}: " + json.dumps(results[f"speed_{name}"]), flush=True)
+        if args.speed_runs > 0:  # 0: accuracy only
+            results[f"speed_{name}"] = speed_ms(run, prep, samples, args.speed_runs)
+            print(f"speed {name}: " + json.dumps(results[f"speed_{name}"]), flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0
