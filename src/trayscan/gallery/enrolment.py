@@ -43,8 +43,8 @@ class PreparedPhoto:
 
 def product_box(detections: list[Detection]) -> Box:
     """The product of an enrolment photo: the union of the boxes found in it. An enrolment photo shows one
-    product, and a detector often puts extra boxes on parts of it (a label, the lid); its best-scoring box was
-    a part in 68% of the demo photos with the starter detector, the union matched the product (IoU >= 0.7) in 90%."""
+    product, and a detector often puts extra boxes on parts of it. With the first starter detector the
+    best-scoring box matched the product (IoU >= 0.7) in 32% of 405 demo enrolment photos, the union in 90%."""
     return (
         min(d.box[0] for d in detections),
         min(d.box[1] for d in detections),
