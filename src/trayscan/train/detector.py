@@ -21,6 +21,8 @@ from trayscan.train.common import Checkpointer, Progress, seed_everything, set_d
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="trayscan train detector", description=__doc__)
     p.add_argument("--data", type=Path, required=True, help="trayscan synth output with trays (COCO)")
+    p.add_argument("--extra-data", type=Path, action="append", default=[],
+                   help="more synth outputs (other world seeds: other brands and designs), trained on as well")
     p.add_argument("--val", type=Path, help="held-out trays to pick the best checkpoint on")
     p.add_argument("--val-images", type=int, default=100)
     p.add_argument("--out", type=Path, help="export the best checkpoint here (models/detector/<name>)")
@@ -123,6 +125,8 @@ def main(argv: list[str]) -> int:
     batch_size = args.batch_size or int(recipe["batch_size"])
     peak_lr = args.lr or float(recipe["learning_rate"])
     samples = load_coco(args.data, args.limit)
+    for extra in args.extra_data:  # one class: every world's trays simply add boxes to learn from
+        samples += load_coco(extra, args.limit)
     steps = args.steps or max(1, int(args.epochs * len(samples) / batch_size))
     work = args.work_dir or Path("build/train-detector") / f"{Path(args.arch).stem}_{args.size}"
     print(f"detector: {args.arch} {args.size}px, {len(samples)} trays, {steps} steps x {batch_size}, "
@@ -146,7 +150,8 @@ def main(argv: list[str]) -> int:
                 ema.state[k].set_value(v)
         print(f"resumed at step {state['step']} (best AP50 {state['best_ap50']:.4f})", flush=True)
     state.update({"arch": args.arch, "size": args.size, "seed": args.seed, "steps": steps,
-                  "batch_size": batch_size, "data": str(args.data), "trays": len(samples)})
+                  "batch_size": batch_size, "data": str(args.data),
+                  "extra_data": [str(d) for d in args.extra_data], "trays": len(samples)})
 
     val = load_coco(args.val)[: args.val_images] if args.val else []
     stream = BatchStream(samples, batch_size, [int(s) for s in recipe["train_sizes"]], args.seed,
