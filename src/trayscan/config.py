@@ -11,13 +11,15 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+
+from trayscan.inference.views import EXTRA_VIEWS
 
 DEFAULT_CONFIG_FILE = Path("configs/default.yaml")
 PLACEHOLDER_ADMIN_TOKEN = "changeme"
@@ -43,6 +45,17 @@ class ModelSettings(BaseModel):
     embedder_dir: Path = Path("models/embedder/lcnet")
     engine: Literal["onnxruntime", "paddle"] = "onnxruntime"
     threads: int = Field(default=2, ge=1, description="Intra-op threads of each model session")
+    embed_rotations: int = Field(
+        default=4,
+        description="Average each crop's embedding over 1, 2 or 4 right-angle rotations (inference/views.py)",
+    )
+
+    @field_validator("embed_rotations")
+    @classmethod
+    def _supported_rotations(cls, value: int) -> int:
+        if value not in EXTRA_VIEWS:
+            raise ValueError(f"must be one of {sorted(EXTRA_VIEWS)}")
+        return value
 
 
 class GallerySettings(BaseModel):

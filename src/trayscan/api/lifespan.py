@@ -24,6 +24,7 @@ from trayscan.gallery.enrolment import Enroller
 from trayscan.gallery.index import GalleryIndex, IndexParams
 from trayscan.gallery.sync import open_gallery
 from trayscan.inference import Detector, Embedder, load_detector, load_embedder
+from trayscan.inference.views import with_rotations
 from trayscan.pipeline.decode import ImageLimits
 from trayscan.pipeline.recognize import Recognizer, Stages
 
@@ -44,7 +45,7 @@ def load_models(settings: Settings) -> tuple[Detector, Embedder]:
     models = settings.models
     detector = load_detector(models.detector_dir, models.engine, models.threads)
     embedder = load_embedder(models.embedder_dir, models.engine, models.threads)
-    return detector, embedder
+    return detector, with_rotations(embedder, models.embed_rotations)
 
 
 def index_params(settings: Settings) -> IndexParams:

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from trayscan.inference import load_embedder
+from trayscan.inference.views import EXTRA_VIEWS, with_rotations
 from trayscan.train.crops import extract, read_catalog
 
 NATIVE = 100_000  # crop side cap: keep native resolution, the model's preprocessing resizes
@@ -35,6 +36,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--speed-runs", type=int, default=50)
     p.add_argument("--gallery-rotations", default="0",
                    help="also enrol each gallery photo turned by these angles, e.g. 0,90,180,270 (queries untouched)")
+    p.add_argument("--embed-rotations", type=int, default=1, choices=sorted(EXTRA_VIEWS),
+                   help="average each crop's feature over this many right-angle rotations, as the service does "
+                   "(setting models.embed_rotations); gallery and queries alike")
     p.add_argument("--json", type=Path, help="write the figures here (e.g. MODEL_DIR/eval.json)")
     return p.parse_args(argv)
 
@@ -72,9 +76,11 @@ def rotated(image: np.ndarray, angle: int) -> np.ndarray:
     return image if angle % 360 == 0 else cv2.rotate(image, codes[angle % 360])
 
 
-def speed(model: Path, engine: str, threads: int, crops: list[np.ndarray], runs: int) -> dict[str, float]:
-    """Median ms per crop for one batched call of 10 crops (preprocessing included), after warm-up."""
-    embedder = load_embedder(model, engine=engine, threads=threads)
+def speed(model: Path, engine: str, threads: int, crops: list[np.ndarray], runs: int,
+          rotations: int = 1) -> dict[str, float]:
+    """Median ms per crop for one batched call of 10 crops (preprocessing and all rotated views included),
+    after warm-up."""
+    embedder = with_rotations(load_embedder(model, engine=engine, threads=threads), rotations)
     batch = crops[:10]
     for _ in range(5):
         embedder.embed(batch)
@@ -93,12 +99,14 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     crops = extract(args.data, side=NATIVE, splits={args.split}, margin=0.0, log_every=0)
     gallery_mask, query_mask = crops.source == 1, crops.source == 0
     images = crops.box_crops()
-    embedder = load_embedder(args.model, engine=args.engine, threads=args.threads)
+    embedder = with_rotations(load_embedder(args.model, engine=args.engine, threads=args.threads),
+                              args.embed_rotations)
     t0 = time.perf_counter()
     feats = embedder.embed(images)
     embed_s = time.perf_counter() - t0
     result: dict[str, Any] = {
         "model": str(args.model), "data": str(args.data), "split": args.split, "engine": args.engine,
+        "embed_rotations": args.embed_rotations,
         "gallery_images": int(gallery_mask.sum()), "skus": int(len(np.unique(crops.labels[gallery_mask]))),
         "embed_seconds_all": round(embed_s, 2),
     }
@@ -121,7 +129,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     for engine in filter(None, args.speed_engines.split(",")):
         if engine == "paddle" and importlib.util.find_spec("paddle") is None:
             continue
-        result["speed"][engine] = speed(args.model, engine, args.threads, query_images, args.speed_runs)
+        result["speed"][engine] = speed(args.model, engine, args.threads, query_images, args.speed_runs,
+                                          args.embed_rotations)
     return result
 
 

@@ -47,5 +47,5 @@ def test_embedder_of_another_dimension_is_not_ready(tmp_path: Path) -> None:
         ready = client.get("/readyz")
     assert ready.status_code == 503
     assert (
-        ready.json()["reason"] == "RuntimeError: embedder tiny_embedder gives 16-d features, gallery is 512-d"
+        ready.json()["reason"] == "RuntimeError: embedder tiny_embedder+rot4 gives 16-d features, gallery is 512-d"
     )
