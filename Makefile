@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql
 
-.PHONY: run test lint unit system-deps venv demo train-env clean bench eval
+.PHONY: run test lint unit system-deps venv demo train-env clean bench eval calibrate
 
 run: system-deps venv
 	$(BIN)/trayscan serve
@@ -47,6 +47,16 @@ eval: system-deps venv
 		--serve build/eval-server --out build/eval-novel-http.json --markdown bench/EVAL-novel-http.md --quiet
 	$(BIN)/trayscan eval --annotations $(EVAL_DATA)/annotations.json --images $(EVAL_DATA) --split novel \
 		--pipeline both --out build/eval-novel-both.json --markdown bench/EVAL-novel-both.md --quiet
+
+# How pipeline.detection_threshold / similarity_threshold in src/trayscan/config.py were chosen: every combination
+# on 150 validation trays of novel SKUs (never the test trays) -> bench/CALIBRATION-val.md.
+VAL_DATA := data/emb-val-novel
+calibrate: system-deps venv
+	test -f $(VAL_DATA)/annotations.json || $(BIN)/trayscan synth --out $(VAL_DATA) --seed 1 --families 60 \
+		--trays 150 --tray-skus novel --tray-seed 201
+	$(BIN)/trayscan eval --annotations $(VAL_DATA)/annotations.json --images $(VAL_DATA) --split novel --quiet \
+		--sweep detection_threshold=0.3,0.35,0.4,0.45,0.5 --sweep similarity_threshold=0.5,0.6,0.7,0.75,0.8,0.85 \
+		--out build/calibration-val.json --markdown bench/CALIBRATION-val.md
 
 # Training tools in their own venv: paddleclas / paddledet pin numpy 1.23 and opencv 4.5 (shared/NOTES.md).
 train-env:
