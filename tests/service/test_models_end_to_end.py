@@ -33,10 +33,11 @@ SEED, FAMILIES, TRAYS, HELD_OUT_TRAY_SEED = 1, 60, 50, 4242
 # The shipped starter models miss the issue-3 targets (see their MODEL_CARD.md). Measured on 2026-11-23 on these
 # 50 trays (`trayscan eval`, in-process): second-session models 0 of 50 exact receipts (mCIoU 42.2 %); third-session
 # models 2 of 50 (mCIoU 54.1 %); fourth-session models with the calibrated thresholds 8 of 50 (cAcc 16 %, mCIoU
-# 58.2 %, detection recall 88.0 %, recognition 76.6 %). These tests keep running so a better model shows up as
-# XPASS; they are not skipped.
+# 58.2 %, detection recall 88.0 %, recognition 76.6 %); fifth-session models (2026-12-01) 11 of 50 (cAcc 22 %,
+# mCIoU 67.1 %, detection recall 88.4 %, recognition 81.2 %). These tests keep running so a better model shows up
+# as XPASS; they are not skipped.
 BELOW_TARGET = pytest.mark.xfail(
-    reason="starter models below target (embedder novel recall@1 0.82 with 4 views, detector AP50 0.93)",
+    reason="starter models below target (embedder novel recall@1 0.84 with 4 views, detector AP50 0.935)",
     strict=False,
 )
 
