@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,14 +55,21 @@ class CropSet:
                        source=self.source[idx], visible=self.visible[idx])
 
     @classmethod
-    def concat(cls, parts: list[CropSet]) -> CropSet:
-        """One set from several (labels must already be distinct across the parts)."""
-        sizes = np.concatenate([np.diff(p.offsets) for p in parts])
-        offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
-        offsets[1:] = np.cumsum(sizes)
-        return cls(buffer=np.concatenate([p.buffer[:p.offsets[-1]] for p in parts]), offsets=offsets,
-                   **{k: np.concatenate([getattr(p, k) for p in parts])
-                      for k in ("shapes", "boxes", "labels", "source", "visible")})
+    def concat(cls, loaders: list[Callable[[], CropSet]], buffer_sizes: list[int]) -> CropSet:
+        """One set from several, each loaded only when its turn comes (labels must already be distinct across
+        the parts): peak memory is the result plus one part, not twice the result (five worlds of 240 px crops
+        are 14 GB)."""
+        buffer = np.empty(sum(buffer_sizes), dtype=np.uint8)
+        start, offsets, fields = 0, [np.zeros(1, np.int64)], []
+        for load, size in zip(loaders, buffer_sizes, strict=True):
+            part = load()
+            buffer[start:start + size] = part.buffer[:size]
+            offsets.append(part.offsets[1:] + start)
+            fields.append({k: getattr(part, k) for k in ("shapes", "boxes", "labels", "source", "visible")})
+            start += size
+            del part
+        return cls(buffer=buffer, offsets=np.concatenate(offsets),
+                   **{k: np.concatenate([f[k] for f in fields]) for k in fields[0]})
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,6 +81,12 @@ class CropSet:
     def load(cls, path: Path) -> CropSet:
         with np.load(path) as z:
             return cls(**{k: z[k] for k in cls.__dataclass_fields__})
+
+    @staticmethod
+    def stored_buffer_size(path: Path) -> int:
+        """Bytes of crop pixels in a saved set, read without loading them."""
+        with np.load(path) as z:
+            return int(z["offsets"][-1])
 
 
 def read_catalog(data_dir: Path) -> dict[int, dict[str, str]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +23,19 @@ MEAN = (0.485, 0.456, 0.406)  # ImageNet statistics, as PaddleClas RecPreProcess
 STD = (0.229, 0.224, 0.225)
 
 
-def load_crops(data: Path, side: int, splits: set[str], enrol: bool = True) -> CropSet:
-    """Crops cached next to the data folder (data/ is git-ignored; the dataset itself stays untouched)."""
+def crop_cache(data: Path, side: int, splits: set[str], enrol: bool = True) -> Path:
+    """The crops' cache file, cut on first use (next to the data folder: data/ is git-ignored, the dataset itself
+    stays untouched)."""
     tag = "-".join(sorted(splits)) + ("" if enrol else "-trays")
     cache = data.parent / ".cache" / f"{data.name}-crops-{tag}-{side}.npz"
-    if cache.exists():
-        return CropSet.load(cache)
-    print(f"cutting crops from {data} (once; cached at {cache})", flush=True)
-    crops = extract(data, side=side, splits=splits, include_enrol=enrol)
-    crops.save(cache)
-    return crops
+    if not cache.exists():
+        print(f"cutting crops from {data} (once; cached at {cache})", flush=True)
+        extract(data, side=side, splits=splits, include_enrol=enrol).save(cache)
+    return cache
+
+
+def load_crops(data: Path, side: int, splits: set[str], enrol: bool = True) -> CropSet:
+    return CropSet.load(crop_cache(data, side, splits, enrol))
 
 
 WORLD_LABEL_STRIDE = 100_000  # labels of extra world k are offset by k * stride, so SKUs of worlds never collide
@@ -39,12 +43,19 @@ WORLD_LABEL_STRIDE = 100_000  # labels of extra world k are offset by k * stride
 
 def load_training_crops(data: Path, extra: list[Path], side: int) -> CropSet:
     """`train` SKUs of the main world plus every SKU of each extra world (other seeds), with distinct labels."""
-    parts = [load_crops(data, side, {"train"})]
-    for k, extra_dir in enumerate(extra, start=1):
-        part = load_crops(extra_dir, side, {"train", "novel"})
-        part.labels = part.labels + k * WORLD_LABEL_STRIDE
-        parts.append(part)
-    return parts[0] if len(parts) == 1 else CropSet.concat(parts)
+    caches = [crop_cache(data, side, {"train"})] + [crop_cache(d, side, {"train", "novel"}) for d in extra]
+
+    def loader(k: int) -> Callable[[], CropSet]:
+        def load() -> CropSet:
+            part = CropSet.load(caches[k])
+            part.labels = part.labels + k * WORLD_LABEL_STRIDE
+            return part
+        return load
+
+    if len(caches) == 1:
+        return CropSet.load(caches[0])
+    return CropSet.concat([loader(k) for k in range(len(caches))],
+                                 [CropSet.stored_buffer_size(c) for c in caches])
 
 
 def load_val_set(val: Path, side: int) -> tuple[CropSet, CropSet]:
