@@ -41,6 +41,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--ckpt-dir", type=Path, help="default: models/checkpoints/embedder-<out name>")
     p.add_argument("--scale", type=float, default=0.5, help="PP-LCNet width (0.25 .. 2.5)")
     p.add_argument("--size", type=int, default=128, help="square input side (train and inference)")
+    p.add_argument("--crop-side", type=int, help="longer side of the cached crops (default 1.5 x --size): a "
+                   "smaller side reuses an existing cache and saves memory at a larger --size")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, help="optimizer steps (overrides --epochs; on resume, changes the total)")
     p.add_argument("--epochs", type=float, default=6.0, help="passes over the stored crops")
@@ -125,8 +127,7 @@ def main(argv: list[str]) -> int:
         export(model, args, state)
         return 0
 
-    side = int(args.size * 1.5)  # stored crops keep some resolution for zoom / rotation
-    crops = load_training_crops(args.data, args.extra_data, side)
+    crops = load_training_crops(args.data, args.extra_data, _crop_side(args))
     class_ids = sorted(int(c) for c in np.unique(crops.labels))
     class_of = {cid: i for i, cid in enumerate(class_ids)}
     print(f"{len(crops)} crops ({int((crops.source == 1).sum())} enrolment) of {len(class_ids)} train SKUs", flush=True)
@@ -161,6 +162,11 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _crop_side(args: argparse.Namespace) -> int:
+    """Stored crops keep some resolution beyond the input for zoom and rotation."""
+    return int(args.crop_side or args.size * 1.5)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
@@ -192,7 +198,7 @@ def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args:
 
     steps = state["steps"]
     sampler = BatchSampler(crops, class_of, args.size, args.enrol_share, args.seed, args.aug_ramp_steps)
-    val = load_val_set(args.val, int(args.size * 1.5)) if args.val else None
+    val = load_val_set(args.val, _crop_side(args)) if args.val else None
     progress = Progress(steps)
     prefetch = Prefetcher(sampler, args.batch, state["step"], steps, args.workers)
     model.train()
