@@ -45,6 +45,9 @@ class ModelSettings(BaseModel):
     embedder_dir: Path = Path("models/embedder/lcnet")
     engine: Literal["onnxruntime", "paddle"] = "onnxruntime"
     threads: int = Field(default=2, ge=1, description="Intra-op threads of each model session")
+    # 4, not 2: with the session-6 embedder both gave recall@1 0.856 / 0.857 on held-out ground-truth crops, but in
+    # the pipeline 4 views had more exact receipts on 500 held-out trays (74 / 69) and 50 end-to-end trays (14 / 11),
+    # fewer on 150 validation trays (30 / 32); 2 views cut the tray time by ~19 % (MODEL_CARD.md, "Session 7").
     embed_rotations: int = Field(
         default=4,
         description="Average each crop's embedding over 1, 2 or 4 right-angle rotations (inference/views.py)",
@@ -81,7 +84,8 @@ class PipelineSettings(BaseModel):
     # starter models: 0.4 / 0.75 beat 0.3 / 0.5 on exact receipts, ACD and mCIoU. Rerun with the session-5
     # models, no pair was better on all three: 0.4 / 0.6 had three more exact receipts of 150 at a higher ACD,
     # 0.35 / 0.75 a lower ACD with two fewer exact receipts, so 0.4 / 0.75 stayed. With the session-6 models
-    # (160 px embedder) 0.4 / 0.7 beat 0.4 / 0.75 on all three (30 vs 27 exact of 150, ACD 4.19 vs 4.23).
+    # (160 px embedder) 0.4 / 0.7 beat 0.4 / 0.75 on all three (30 vs 27 exact of 150, ACD 4.19 vs 4.23). With 2-view
+    # embeddings (session 7) too, no pair of the sweep beat 0.4 / 0.7 on all three (bench/CALIBRATION-val-rot2.md).
     detection_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
     max_detections: int = Field(
         default=100, ge=50, description="The issue asks for at least 50 boxes per tray."
