@@ -79,6 +79,21 @@ class GallerySettings(BaseModel):
     )
 
 
+class SiblingCheckSettings(BaseModel):
+    """Geometric verification among near-tied candidate SKUs (pipeline/siblings.py). Values chosen on the novel-SKU
+    ground-truth crops of `data/emb-test-novel` (one third of them), see the embedder card."""
+
+    enabled: bool = True
+    margin: float = Field(default=0.1, ge=0.0, le=2.0, description="rivals within this of the best similarity")
+    max_skus: int = Field(default=4, ge=2, le=10)
+    images_per_sku: int = Field(default=3, ge=1, le=20)
+    neighbours: int = Field(default=20, ge=1, le=100, description="gallery images searched per crop for it")
+    detail_side: int = Field(default=320, ge=64, le=1024, description="long side (px) of the compared views")
+    cache_images: int = Field(
+        default=2048, ge=0, description="gallery views kept in memory (about 150 kB each)"
+    )
+
+
 class PipelineSettings(BaseModel):
     # Both thresholds were chosen on validation trays (`make calibrate` -> bench/CALIBRATION-val.md) for the
     # starter models: 0.4 / 0.75 beat 0.3 / 0.5 on exact receipts, ACD and mCIoU. Rerun with the session-5
@@ -103,6 +118,7 @@ class PipelineSettings(BaseModel):
     # A box that two or more other kept boxes fill this much is a box around a group, not an item (0: off).
     group_box_coverage: float = Field(default=0.6, ge=0.0, le=1.0)
     confusable_similarity: float = Field(default=0.9, ge=-1.0, le=1.0)
+    sibling_check: SiblingCheckSettings = Field(default_factory=SiblingCheckSettings)
 
 
 class LimitSettings(BaseModel):

@@ -20,6 +20,7 @@ from trayscan.api.services import Services
 from trayscan.catalog.repository import Catalog
 from trayscan.config import Settings
 from trayscan.gallery.demo import seed_demo_catalog
+from trayscan.gallery.details import GalleryDetails
 from trayscan.gallery.enrolment import Enroller
 from trayscan.gallery.index import GalleryIndex, IndexParams
 from trayscan.gallery.sync import open_gallery
@@ -60,6 +61,11 @@ def build_stages(settings: Settings, detector: Detector, embedder: Embedder) -> 
     return Stages(detector, embedder, settings.pipeline, limits)
 
 
+def gallery_details(settings: Settings, catalog: Catalog, stages: Stages) -> GalleryDetails:
+    check = settings.pipeline.sibling_check
+    return GalleryDetails(catalog, stages, settings.image_dir, check.detail_side, check.cache_images)
+
+
 def build_services(settings: Settings, parts: Parts) -> Services:
     """Load whatever `parts` lacks and wire the use cases. Blocking: run it off the event loop."""
     detector, embedder = parts.detector, parts.embedder
@@ -81,7 +87,7 @@ def build_services(settings: Settings, parts: Parts) -> Services:
         settings=settings,
         catalog=catalog,
         gallery=gallery,
-        recognizer=Recognizer(stages, gallery, catalog.active_labels),
+        recognizer=Recognizer(stages, gallery, catalog.active_labels, gallery_details(settings, catalog, stages).views),
         enroller=enroller,
     )
     if settings.demo.enabled:

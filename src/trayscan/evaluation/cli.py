@@ -183,7 +183,7 @@ def _run_pipelines(args: argparse.Namespace, service: Services, trays: TraySet) 
             stages.detector, stages.embedder, stages.settings.model_copy(update=combo), stages.limits
         )
         name = "trayscan " + " ".join(f"{k}={v:g}" for k, v in combo.items())
-        recognizer = Recognizer(varied, base.gallery, base.labels)
+        recognizer = Recognizer(varied, base.gallery, base.labels, base.details)
         runs = run_trays(trays.trays, args.images, InProcess(recognizer), _progress(args.quiet), name)
         results[name] = _score(name, trays, runs)
     return results

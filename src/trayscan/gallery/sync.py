@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from trayscan.catalog.repository import Catalog, ImageRecord
 from trayscan.errors import TrayscanError
+from trayscan.gallery.details import stored_crop
 from trayscan.gallery.index import GalleryIndex, IndexParams
 from trayscan.pipeline.recognize import Stages
 
@@ -96,13 +97,13 @@ def reembed(
         crops, ids = [], []
         for image in batch:
             try:
-                decoded = stages.decode((image_dir / image.image_path).read_bytes())
+                crop = stored_crop(stages, image_dir, image)
             except (OSError, TrayscanError) as error:
                 log.warning(
                     "gallery image %d cannot be re-embedded (%s): left out of the index", image.id, error
                 )
                 continue
-            crops.extend(stages.crop(decoded, [image.box]))
+            crops.append(crop)
             ids.append(image.id)
         embeddings = stages.embed(crops)
         catalog.replace_embeddings(dict(zip(ids, embeddings, strict=True)), embedder.name)

@@ -28,3 +28,34 @@ def decide(neighbours: list[Neighbour], threshold: float) -> Decision:
     # Ties in the vote go to the SKU with the closest single neighbour.
     winner = max(votes, key=lambda sku: (votes[sku], top[sku]))
     return Decision(sku=winner, similarity=top[winner], best_guess=best)
+
+
+def sibling_candidates(
+    neighbours: list[Neighbour], decision: Decision, margin: float, threshold: float, max_skus: int, per_sku: int
+) -> dict[str, list[int]]:
+    """SKUs the sibling check chooses among, each with its closest gallery images (best first): the decided SKU
+    and every SKU whose closest image is within `margin` of the best similarity (and over the threshold).
+    Empty when there is nothing to choose: an unrecognized crop, or no rival close enough."""
+    if decision.sku is None or not neighbours:
+        return {}
+    floor = max(neighbours[0].similarity - margin, threshold)
+    skus: list[str] = []
+    for neighbour in neighbours:  # best first
+        if neighbour.similarity < floor:
+            break
+        if neighbour.sku not in skus and len(skus) < max_skus:
+            skus.append(neighbour.sku)
+    if decision.sku not in skus or len(skus) < 2:
+        return {}
+    images: dict[str, list[int]] = {sku: [] for sku in skus}
+    for neighbour in neighbours:
+        chosen = images.get(neighbour.sku)
+        if chosen is not None and len(chosen) < per_sku:
+            chosen.append(neighbour.image_id)
+    return images
+
+
+def redecide(decision: Decision, neighbours: list[Neighbour], sku: str) -> Decision:
+    """The decision with the SKU the sibling check chose; its similarity is that SKU's closest image."""
+    similarity = max(n.similarity for n in neighbours if n.sku == sku)
+    return Decision(sku=sku, similarity=similarity, best_guess=decision.best_guess)

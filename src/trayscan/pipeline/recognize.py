@@ -1,4 +1,4 @@
-"""The recognition pipeline: decode -> detect -> crop -> embed -> search -> decide -> dedupe.
+"""The recognition pipeline: decode -> detect -> crop -> embed -> search -> decide -> sibling check -> dedupe.
 
 Each stage lives in its own module; this one only runs them in order and times them.
 """
@@ -23,6 +23,7 @@ from trayscan.pipeline.dedupe import Candidate, dedupe, drop_group_boxes
 from trayscan.pipeline.detect import detect_items
 from trayscan.pipeline.embed import embed_crops
 from trayscan.pipeline.search import LabelLookup, search_neighbours
+from trayscan.pipeline.siblings import DetailSource, check_siblings
 
 
 @dataclass
@@ -79,10 +80,16 @@ class Stages:
 
 
 class Recognizer:
-    def __init__(self, stages: Stages, gallery: GalleryIndex, labels: LabelLookup) -> None:
+    def __init__(
+        self, stages: Stages, gallery: GalleryIndex, labels: LabelLookup, details: DetailSource | None = None
+    ) -> None:
         self.stages = stages
         self.gallery = gallery
         self.labels = labels
+        self.details = details
+
+    def _sibling_details(self) -> DetailSource | None:
+        return self.details if self.stages.settings.sibling_check.enabled else None
 
     def recognize(self, data: bytes) -> Recognition:
         stages, settings = self.stages, self.stages.settings
@@ -95,13 +102,20 @@ class Recognizer:
         with timings.stage("detect"):
             detections = stages.detect(image)
         with timings.stage("embed"):
-            embeddings = stages.embed(stages.crop(image, [d.box for d in detections]))
+            crops = stages.crop(image, [d.box for d in detections])
+            embeddings = stages.embed(crops)
+        details = self._sibling_details()
         with timings.stage("search"):
             version = self.gallery.version
-            neighbours = (
-                search_neighbours(self.gallery, self.labels, embeddings, settings.top_k) if detections else []
-            )
-        decisions = [decide(row, settings.similarity_threshold) for row in neighbours]
+            k = max(settings.top_k, settings.sibling_check.neighbours) if details is not None else settings.top_k
+            neighbours = search_neighbours(self.gallery, self.labels, embeddings, k) if detections else []
+        decisions = [decide(row[: settings.top_k], settings.similarity_threshold) for row in neighbours]
+        if details is not None:
+            with timings.stage("siblings"):
+                decisions = [
+                    check_siblings(details, crop, decision, row, settings.sibling_check, settings.similarity_threshold)
+                    for crop, decision, row in zip(crops, decisions, neighbours, strict=True)
+                ]
         candidates = [
             Candidate(d.box, d.score, decision.sku) for d, decision in zip(detections, decisions, strict=True)
         ]

@@ -18,8 +18,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from trayscan.config import SiblingCheckSettings
 from trayscan.inference import load_embedder
 from trayscan.inference.views import EXTRA_VIEWS, with_rotations
+from trayscan.pipeline.decide import Decision
+from trayscan.pipeline.search import Neighbour
+from trayscan.pipeline.siblings import check_siblings, detail_view
 from trayscan.train.crops import extract, read_catalog
 
 NATIVE = 100_000  # crop side cap: keep native resolution, the model's preprocessing resizes
@@ -39,15 +43,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--embed-rotations", type=int, default=1, choices=sorted(EXTRA_VIEWS),
                    help="average each crop's feature over this many right-angle rotations, as the service does "
                    "(setting models.embed_rotations); gallery and queries alike")
+    p.add_argument("--sibling-check", action="store_true",
+                   help="also report recall@1 after the service's sibling check (default settings): the nearest "
+                   "SKU re-ranked among near-tied SKUs by geometric verification against their gallery photos")
     p.add_argument("--json", type=Path, help="write the figures here (e.g. MODEL_DIR/eval.json)")
     return p.parse_args(argv)
 
 
 def retrieval(gallery_feats: np.ndarray, gallery_labels: np.ndarray, query_feats: np.ndarray,
-              query_labels: np.ndarray, family_of: dict[int, str]) -> dict[str, float]:
+              query_labels: np.ndarray, family_of: dict[int, str], top1: np.ndarray | None = None) -> dict[str, float]:
+    """Retrieval figures; `top1` replaces the nearest neighbour's label as the answer (the sibling check's)."""
     sims = query_feats @ gallery_feats.T
     order = np.argsort(-sims, axis=1)
-    top1 = gallery_labels[order[:, 0]]
+    if top1 is None:
+        top1 = gallery_labels[order[:, 0]]
     right = top1 == query_labels
     # recall@5 over distinct SKUs: the right SKU among the first five different SKUs retrieved
     r5 = []
@@ -69,6 +78,24 @@ def retrieval(gallery_feats: np.ndarray, gallery_labels: np.ndarray, query_feats
         "family_confusion_rate": float((wrong & same_family).mean()),  # share of all queries
         "errors_within_family": float((wrong & same_family).sum() / max(1, wrong.sum())),  # share of errors
     }
+
+
+def sibling_checked_top1(images: list[np.ndarray], gallery_labels: np.ndarray, gallery_images: list[np.ndarray],
+                         similarities: np.ndarray) -> np.ndarray:
+    """Per query, the SKU label the service's sibling check leaves on top of the nearest-neighbour answer
+    (no similarity threshold: every query has an answer, as for recall@1)."""
+    check = SiblingCheckSettings()
+    views = {i: detail_view(image, check.detail_side) for i, image in enumerate(gallery_images)}
+    top1 = []
+    for image, row in zip(images, similarities, strict=True):
+        order = np.argsort(-row)[: check.neighbours]
+        neighbours = [Neighbour(int(g), str(int(gallery_labels[g])), float(row[g])) for g in order]
+        decision = Decision(neighbours[0].sku, neighbours[0].similarity, neighbours[0])
+        checked = check_siblings(
+            lambda ids: {i: views[i] for i in ids}, image, decision, neighbours, check, threshold=-1.0
+        )
+        top1.append(int(checked.sku or -1))
+    return np.array(top1)
 
 
 def rotated(image: np.ndarray, angle: int) -> np.ndarray:
@@ -125,6 +152,12 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
             result[name] = retrieval(g_feats, g_labels, feats[query_mask][sel], crops.labels[query_mask][sel],
                                      family_of)
     query_images = [img for img, q in zip(images, query_mask, strict=True) if q]
+    if args.sibling_check:  # on the enrolment photos as they are (no turned copies)
+        gallery_images = [img for img, g in zip(images, gallery_mask, strict=True) if g]
+        plain_feats, plain_labels = feats[gallery_mask], crops.labels[gallery_mask]
+        checked = sibling_checked_top1(query_images, plain_labels, gallery_images, feats[query_mask] @ plain_feats.T)
+        result["all_sibling_check"] = retrieval(plain_feats, plain_labels, feats[query_mask],
+                                                crops.labels[query_mask], family_of, checked)
     result["speed"] = {}
     for engine in filter(None, args.speed_engines.split(",")):
         if engine == "paddle" and importlib.util.find_spec("paddle") is None:
