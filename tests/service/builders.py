@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import cv2
@@ -61,6 +62,8 @@ def sibling_labels() -> dict[str, np.ndarray]:
     wanted = {"TS0068", "TS0069", "TS0070"}  # Solpalbe Mint 70g, 100g, 150g
     products = [p for p in build_world(seed=1, n_families=60) if p.sku in wanted]
     assert len(products) == 3, "the synthetic world changed: pick another family of pack sizes"
+    # One band colour for all three (the world jitters it per SKU): only the print tells them apart.
+    products = [dataclasses.replace(p, flavour_rgb=products[0].flavour_rgb) for p in products]
     return {p.sku: np.ascontiguousarray(draw_label(p, 300, 200)[:, :, ::-1]) for p in products}
 
 

@@ -30,8 +30,12 @@ class BlobDetector:
         self.truth: dict[str, list[Detection]] = {}
         self.calls = 0
 
-    def register(self, image_bgr: np.ndarray, boxes: list[Box], score: float = 0.9) -> None:
-        self.truth[image_key(image_bgr)] = [Detection(box=b, score=score) for b in boxes]
+    def register(
+        self, image_bgr: np.ndarray, boxes: list[Box], score: float = 0.9, scores: list[float] | None = None
+    ) -> None:
+        """Boxes to return for this image, all scored `score` or each its own of `scores`."""
+        per_box = scores if scores is not None else [score] * len(boxes)
+        self.truth[image_key(image_bgr)] = [Detection(box=b, score=s) for b, s in zip(boxes, per_box, strict=True)]
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
         self.calls += 1

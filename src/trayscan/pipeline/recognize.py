@@ -1,4 +1,5 @@
-"""The recognition pipeline: decode -> detect -> crop -> embed -> search -> decide -> sibling check -> dedupe.
+"""The recognition pipeline: decode -> detect -> crop -> embed -> search -> decide -> sibling check -> weak boxes
+kept only when recognized -> dedupe.
 
 Each stage lives in its own module; this one only runs them in order and times them.
 """
@@ -67,10 +68,11 @@ class Stages:
     def decode(self, data: bytes) -> np.ndarray:
         return decode_image(data, self.limits)
 
-    def detect(self, image_bgr: np.ndarray) -> list[Detection]:
-        return detect_items(
-            self.detector, image_bgr, self.settings.detection_threshold, self.settings.max_detections
-        )
+    def detect(self, image_bgr: np.ndarray, threshold: float | None = None) -> list[Detection]:
+        """Boxes over `threshold` (default: the detection threshold), best first."""
+        if threshold is None:
+            threshold = self.settings.detection_threshold
+        return detect_items(self.detector, image_bgr, threshold, self.settings.max_detections)
 
     def crop(self, image_bgr: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> list[np.ndarray]:
         return [crop_with_padding(image_bgr, box, self.settings.crop_padding) for box in boxes]
@@ -100,7 +102,7 @@ class Recognizer:
         if self.gallery.live_count == 0:
             raise GalleryEmptyError("the gallery is empty: enrol products before checkout")
         with timings.stage("detect"):
-            detections = stages.detect(image)
+            detections = stages.detect(image, min(settings.detection_threshold, settings.weak_detection_threshold))
         with timings.stage("embed"):
             crops = stages.crop(image, [d.box for d in detections])
             embeddings = stages.embed(crops)
@@ -116,13 +118,16 @@ class Recognizer:
                     check_siblings(details, crop, decision, row, settings.sibling_check, settings.similarity_threshold)
                     for crop, decision, row in zip(crops, decisions, neighbours, strict=True)
                 ]
-        candidates = [
-            Candidate(d.box, d.score, decision.sku) for d, decision in zip(detections, decisions, strict=True)
+        items = [
+            i for i, (d, decision) in enumerate(zip(detections, decisions, strict=True))
+            if d.score >= settings.detection_threshold
+            or (decision.sku is not None and decision.similarity >= settings.weak_detection_similarity)
         ]
+        candidates = [Candidate(detections[i].box, detections[i].score, decisions[i].sku) for i in items]
         kept = dedupe(
             candidates, settings.duplicate_iou, settings.duplicate_containment, settings.duplicate_iou_any_sku
         )
         kept = drop_group_boxes([c.box for c in candidates], kept, settings.group_box_coverage)
         timings.ms["total"] = round((time.perf_counter() - start) * 1000.0, 2)
-        boxes = [RecognizedBox(detections[i].box, detections[i].score, decisions[i]) for i in kept]
+        boxes = [RecognizedBox(detections[items[k]].box, detections[items[k]].score, decisions[items[k]]) for k in kept]
         return Recognition(boxes=boxes, timings_ms=timings.ms, gallery_version=version)

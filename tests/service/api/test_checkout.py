@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.postgres import DATABASES
 
-from ..builders import ORANGE, PURPLE, encode, tray
-from ..conftest import ADMIN, COLA, LEMONADE
+from ..builders import ORANGE, PURPLE, canvas, encode, sibling_labels, tray, turned_photo
+from ..conftest import ADMIN, COLA, LEMONADE, create_product
 from ..fakes import BlobDetector
 
 pytestmark = pytest.mark.parametrize("database", DATABASES, indirect=True)
@@ -65,6 +66,17 @@ def test_a_box_around_two_items_is_not_a_third_item(stocked: TestClient, detecto
     detector.register(image, [*boxes, (96.0, 96.0, 344.0, 244.0)])  # the group box scores like the others
     receipt = checkout(stocked, encode(image)).json()
     assert lines(receipt) == {"COLA": 1, "LEMONADE": 1} and receipt["unrecognized"] == []
+
+
+def test_a_weak_box_is_an_item_only_when_it_is_recognized(stocked: TestClient, detector: BlobDetector) -> None:
+    boxes = [(20.0, 20.0, 140.0, 160.0), (300.0, 200.0, 420.0, 340.0), (450.0, 20.0, 570.0, 160.0)]
+    image = tray([(COLA, boxes[0]), ((PURPLE, ORANGE), boxes[1]), (LEMONADE, boxes[2])])
+    # Under the detection threshold (0.5): a known product at weak_detection_threshold (0.3) or over is an item, an
+    # unknown design there is noise (not even unrecognized), a known product under it is not looked at.
+    detector.register(image, boxes, scores=[0.3, 0.3, 0.2])
+    receipt = checkout(stocked, encode(image)).json()
+    assert lines(receipt) == {"COLA": 1} and receipt["unrecognized"] == []
+    assert receipt["items"][0]["detections"][0]["score"] == pytest.approx(0.3)
 
 
 def test_unknown_item_is_kept_as_unrecognized_with_best_guess(stocked: TestClient) -> None:
@@ -158,3 +170,31 @@ def test_no_gallery_yet_is_503(client: TestClient) -> None:
         "code": "gallery_empty",
         "detail": "the gallery is empty: enrol products before checkout",
     }
+
+
+def paste(image: np.ndarray, item: np.ndarray, left: int, top: int) -> tuple[float, float, float, float]:
+    image[top:top + item.shape[0], left:left + item.shape[1]] = item
+    return (float(left), float(top), float(left + item.shape[1]), float(top + item.shape[0]))
+
+
+def test_sibling_pack_sizes_are_told_apart_by_their_print(client: TestClient, detector: BlobDetector) -> None:
+    """Two pack sizes of one design, told apart only by their "70g" / "150g" print. TS0068 has four enrolment
+    photos, TS0070 one: the embedding's vote among the nearest photos goes to TS0068 for both (the fake embedder
+    sees the same colours); the sibling check reads the print against the stored photos."""
+    labels = sibling_labels()
+    for sku, angles in (("TS0068", (4, -6, 10, -12)), ("TS0070", (4,))):
+        create_product(client, sku)
+        photos = []
+        for angle in angles:
+            photo = canvas(480, 400)
+            paste(photo, turned_photo(labels[sku], angle=angle, scale=1.0, gain=1.0), 60, 60)
+            photos.append(("images", (f"{angle}.png", encode(photo), "image/png")))
+        response = client.post(f"/v1/admin/products/{sku}/images", files=photos, headers=ADMIN)
+        assert response.status_code == 201, response.text
+    for sku in ("TS0070", "TS0068"):
+        image = canvas(640, 480)
+        box = paste(image, turned_photo(labels[sku], angle=150, scale=0.8, gain=1.0), 150, 80)
+        detector.register(image, [box])
+        receipt = checkout(client, encode(image)).json()
+        assert lines(receipt) == {sku: 1}, receipt
+        assert "siblings" in receipt["timings_ms"]
