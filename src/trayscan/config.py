@@ -102,8 +102,8 @@ class PipelineSettings(BaseModel):
     # (160 px embedder) 0.4 / 0.7 beat 0.4 / 0.75 on all three (30 vs 27 exact of 150, ACD 4.19 vs 4.23). With 2-view
     # embeddings (session 7) too, no pair of the sweep beat 0.4 / 0.7 on all three (bench/CALIBRATION-val-rot2.md).
     # Session 8 added the sibling check and weak boxes: detection 0.5 with weak boxes from 0.3 kept at similarity
-    # >= 0.8 beat every other of 22 settings on exact receipts and ACD (42 vs 39 of 150 at 0.4 without weak boxes;
-    # bench/CALIBRATION-val.md).
+    # >= 0.8 beat the 17 other settings swept on exact receipts and ACD (42 vs 39 of 150 at 0.4 without weak boxes;
+    # bench/CALIBRATION-val-session8-weak*.md); similarity 0.7 stayed (bench/CALIBRATION-val-session8-similarity.md).
     detection_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     # A box scored under detection_threshold but at least weak_detection_threshold is kept only when it is
     # recognized at least weak_detection_similarity alike: a weak box around a known product is an item the detector

@@ -58,14 +58,18 @@ def test_in_process_both_pipelines_side_by_side(world: Path, tmp_path: Path) -> 
 
 @pytest.mark.usefixtures("fake_models")
 def test_sweep_reruns_the_pipeline_with_each_setting(world: Path, tmp_path: Path) -> None:
-    # The fake detector scores every item 0.9: a threshold over it finds nothing, one under it everything.
-    code, results, md = run_eval(world, tmp_path, "--sweep", "detection_threshold=0.5,0.95")
+    # The fake detector scores every item 0.9: a threshold over it finds nothing, one under it everything (weak
+    # boxes, recognized ones under the detection threshold, turned off by a weak threshold as high).
+    code, results, md = run_eval(
+        world, tmp_path, "--sweep", "detection_threshold=0.5,0.95", "--sweep", "weak_detection_threshold=0.95"
+    )
     assert code == 0
     pipelines = results["pipelines"]
-    assert list(pipelines) == ["trayscan", "trayscan detection_threshold=0.5", "trayscan detection_threshold=0.95"]
-    assert pipelines["trayscan detection_threshold=0.5"]["overall"]["checkout"]["cacc"] == 1.0
-    assert pipelines["trayscan detection_threshold=0.95"]["overall"]["checkout"]["cacc"] == 0.0
-    assert "| trayscan detection_threshold=0.95 | **averaged** |" in md
+    low, high = (f"trayscan detection_threshold={t} weak_detection_threshold=0.95" for t in ("0.5", "0.95"))
+    assert list(pipelines) == ["trayscan", low, high]
+    assert pipelines[low]["overall"]["checkout"]["cacc"] == 1.0
+    assert pipelines[high]["overall"]["checkout"]["cacc"] == 0.0
+    assert f"| {high} | **averaged** |" in md
 
 
 def test_sweep_of_an_unknown_setting_is_refused(world: Path, capsys: pytest.CaptureFixture[str]) -> None:
