@@ -37,10 +37,6 @@ class DetailView:
     points: np.ndarray  # N x 2 float32 keypoint positions in `gray`
     descriptors: np.ndarray  # N x 128 float32 (N may be 0)
 
-    @property
-    def nbytes(self) -> int:
-        return int(self.gray.nbytes + self.points.nbytes + self.descriptors.nbytes)
-
 
 # Gallery image ids -> their detail views (gallery/details.py for the service).
 DetailSource = Callable[[Iterable[int]], dict[int, "DetailView"]]
@@ -71,7 +67,7 @@ def _high_pass(gray: np.ndarray) -> np.ndarray:
     return image - cv2.GaussianBlur(image, (0, 0), HIGH_PASS_SIGMA)
 
 
-def _align(query: DetailView, photo: DetailView, query_high_pass: np.ndarray) -> _Alignment | None:
+def _align(query: DetailView, photo: DetailView) -> _Alignment | None:
     if len(photo.descriptors) < 2 or len(query.descriptors) < 2:
         return None
     pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(photo.descriptors, query.descriptors, k=2)
@@ -101,7 +97,7 @@ def pick_sibling(query: DetailView, photos: dict[str, list[DetailView]]) -> dict
     query_high_pass = _high_pass(query.gray)
     aligned: dict[str, list[_Alignment]] = {}
     for sku, views in photos.items():
-        found = [a for a in (_align(query, view, query_high_pass) for view in views) if a is not None]
+        found = [a for a in (_align(query, view) for view in views) if a is not None]
         if not found:
             return None
         aligned[sku] = found
@@ -124,7 +120,9 @@ def pick_sibling(query: DetailView, photos: dict[str, list[DetailView]]) -> dict
             for a in found
             if (mask := region & a.valid).sum() >= MIN_COMPARED_PIXELS
         ]
-        scores[sku] = max(values, default=-1.0)
+        if not values:  # its photos cover too little of the region compared
+            return None
+        scores[sku] = max(values)
     return scores
 
 
