@@ -105,7 +105,8 @@ class PipelineSettings(BaseModel):
     # >= 0.8 beat the 17 other settings swept on exact receipts and ACD (42 vs 39 of 150 at 0.4 without weak boxes;
     # bench/CALIBRATION-val-session8-weak*.md); similarity 0.7 stayed (bench/CALIBRATION-val-session8-similarity.md).
     # Enrolling at 0.5 instead of 0.4 (the gallery is enrolled at the detection threshold) raised 0.5/0.3/0.7 from 42
-    # to 48; in `make calibrate`, enrolled so, 0.4 without weak boxes had 50 but a higher ACD (2.40 vs 2.27) and a
+    # to 48 (enrolling at 0.6: 45, ACD 2.49; `TRAYSCAN_PIPELINE__DETECTION_THRESHOLD=0.6 trayscan eval ... --sweep
+    # detection_threshold=0.5`); in `make calibrate`, enrolled so, 0.4 without weak boxes had 50 but a higher ACD (2.40 vs 2.27) and a
     # lower mCIoU (79.0 vs 80.5 %): no setting beat 0.5/0.3/0.7 on all three (bench/CALIBRATION-val.md).
     detection_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     # A box scored under detection_threshold but at least weak_detection_threshold is kept only when it is
