@@ -129,5 +129,5 @@ class Recognizer:
         )
         kept = drop_group_boxes([c.box for c in candidates], kept, settings.group_box_coverage)
         timings.ms["total"] = round((time.perf_counter() - start) * 1000.0, 2)
-        boxes = [RecognizedBox(detections[items[k]].box, detections[items[k]].score, decisions[items[k]]) for k in kept]
+        boxes = [RecognizedBox(detections[i].box, detections[i].score, decisions[i]) for i in (items[k] for k in kept)]
         return Recognition(boxes=boxes, timings_ms=timings.ms, gallery_version=version)
