@@ -1,13 +1,17 @@
-"""Detail views (grey pixels + SIFT keypoints) of gallery images for the sibling check, made on first use.
+"""Detail views (grey pixels + SIFT keypoints) of gallery images for the sibling check.
 
-Made lazily from the stored enrolment photo, so enrolment stays as fast as before and a start-up does not pay
-for images no tray needs; kept in a bounded LRU cache. Gallery ids are never reused, so a cached view is never
-stale: a deleted image is simply no longer asked for.
+A view is made from the stored enrolment photo (decode, crop, SIFT: tens of ms) the first time a checkout needs
+it, and saved beside the photo (`<photo>.view<side>.npz`, ~100 kB), so it is made once per image, not once per
+server start; loading a saved view takes a few ms. Not made at enrolment: a bulk `gallery build` of thousands
+of products would pay for views most of which no tray ever needs. Views in use are kept in a bounded LRU cache. Gallery ids are
+never reused, so a view is never stale for its image; a file made with another detail side or crop padding is
+made again.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -21,6 +25,39 @@ from trayscan.pipeline.recognize import Stages
 from trayscan.pipeline.siblings import DetailView, detail_view
 
 log = logging.getLogger(__name__)
+
+
+VIEW_SUFFIX = ".view"
+
+
+def view_file(photo: Path, long_side: int) -> Path:
+    return photo.with_name(f"{photo.name}{VIEW_SUFFIX}{long_side}.npz")
+
+
+def view_files(photo: Path) -> list[Path]:
+    """Every saved view of a stored photo (any detail side), for deleting them with it."""
+    return sorted(photo.parent.glob(f"{photo.name}{VIEW_SUFFIX}*.npz"))
+
+
+def save_view(path: Path, view: DetailView, padding: float) -> None:
+    """Atomic: a reader sees the old file or the whole new one. SIFT descriptors are whole numbers 0-255."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # two threads may make one view
+    with tmp.open("wb") as handle:
+        np.savez(handle, gray=view.gray, points=view.points, descriptors=view.descriptors.astype(np.uint8),
+                 padding=np.float64(padding))
+    os.replace(tmp, path)
+
+
+def load_view(path: Path, long_side: int, padding: float) -> DetailView | None:
+    """The saved view, or None when there is none or it was made with other settings. OSError / ValueError on a
+    damaged file."""
+    if not path.is_file():
+        return None
+    with np.load(path) as saved:
+        gray = saved["gray"]
+        if max(gray.shape) != long_side or float(saved["padding"]) != padding:
+            return None
+        return DetailView(gray=gray, points=saved["points"], descriptors=saved["descriptors"].astype(np.float32))
 
 
 def stored_crop(stages: Stages, image_dir: Path, image: ImageRecord) -> np.ndarray:
@@ -64,9 +101,27 @@ class GalleryDetails:
     def _make(self, image_ids: list[int]) -> dict[int, DetailView | None]:
         made: dict[int, DetailView | None] = {}
         for image in self.catalog.images_by_ids(image_ids):
-            try:
-                made[image.id] = detail_view(stored_crop(self.stages, self.image_dir, image), self.long_side)
-            except (OSError, TrayscanError) as error:
-                log.warning("gallery image %d has no detail view (%s): the sibling check skips it", image.id, error)
-                made[image.id] = None
+            made[image.id] = self._load_or_make(image)
         return made
+
+    def _load_or_make(self, image: ImageRecord) -> DetailView | None:
+        photo = self.image_dir / image.image_path
+        saved = view_file(photo, self.long_side)
+        padding = self.stages.settings.crop_padding
+        try:
+            view = load_view(saved, self.long_side, padding)
+        except (OSError, ValueError, KeyError) as error:
+            log.warning("saved view %s unreadable (%s): made again", saved, error)
+            view = None
+        if view is not None:
+            return view
+        try:
+            view = detail_view(stored_crop(self.stages, self.image_dir, image), self.long_side)
+        except (OSError, TrayscanError) as error:
+            log.warning("gallery image %d has no detail view (%s): the sibling check skips it", image.id, error)
+            return None
+        try:
+            save_view(saved, view, padding)
+        except OSError as error:  # a full or read-only disk costs speed, not answers
+            log.warning("could not save the view of gallery image %d (%s)", image.id, error)
+        return view

@@ -17,6 +17,7 @@ import numpy as np
 
 from trayscan.catalog.repository import Catalog, ImageRecord, NewImage
 from trayscan.errors import ImageNotFoundError, TrayscanError
+from trayscan.gallery.details import view_files
 from trayscan.gallery.index import GalleryIndex
 from trayscan.inference.base import Detection
 from trayscan.pipeline.decode import image_suffix
@@ -193,4 +194,7 @@ class Enroller:
 
     def _delete_files(self, images: list[ImageRecord]) -> None:
         for image in images:
-            self._path(image).unlink(missing_ok=True)
+            photo = self._path(image)
+            for view in view_files(photo):
+                view.unlink(missing_ok=True)
+            photo.unlink(missing_ok=True)

@@ -29,6 +29,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--work-dir", type=Path, help="checkpoints (default build/train-detector/<arch>_<size>)")
     p.add_argument("--arch", default="picodet_s", help="picodet_s | picodet_xs | path to a config YAML")
     p.add_argument("--size", type=int, default=320, help="input size (square, not keeping ratio)")
+    p.add_argument("--train-sizes", help="comma-separated multi-scale training sizes (default: the config's, "
+                   "made for 320 px: 256,288,320)")
     p.add_argument("--steps", type=int, help="optimizer steps (default: from --epochs)")
     p.add_argument("--epochs", type=float, default=10.0)
     p.add_argument("--batch-size", type=int, help="default from the config's TrayscanTrain")
@@ -149,12 +151,16 @@ def main(argv: list[str]) -> int:
             for k, v in paddle.load(str(ema_path)).items():
                 ema.state[k].set_value(v)
         print(f"resumed at step {state['step']} (best AP50 {state['best_ap50']:.4f})", flush=True)
+        if state.get("size", args.size) != args.size:  # a best AP50 measured at another input size is no bar
+            print(f"input size {state['size']} -> {args.size}: best checkpoint chosen afresh", flush=True)
+            state.update({"best_ap50": -1.0, "best_step": -1})
     state.update({"arch": args.arch, "size": args.size, "seed": args.seed, "steps": steps,
                   "batch_size": batch_size, "data": str(args.data),
                   "extra_data": [str(d) for d in args.extra_data], "trays": len(samples)})
 
     val = load_coco(args.val)[: args.val_images] if args.val else []
-    stream = BatchStream(samples, batch_size, [int(s) for s in recipe["train_sizes"]], args.seed,
+    train_sizes = [int(s) for s in (args.train_sizes.split(",") if args.train_sizes else recipe["train_sizes"])]
+    stream = BatchStream(samples, batch_size, train_sizes, args.seed,
                          recipe["mean"], recipe["std"])
     switch = int(args.static_assigner_frac * steps)
     progress = Progress(steps, every_s=30.0)

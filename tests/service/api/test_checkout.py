@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.postgres import DATABASES
+from trayscan.config import Settings
 
 from ..builders import ORANGE, PURPLE, canvas, encode, sibling_labels, tray, turned_photo
 from ..conftest import ADMIN, COLA, LEMONADE, create_product
@@ -177,7 +178,9 @@ def paste(image: np.ndarray, item: np.ndarray, left: int, top: int) -> tuple[flo
     return (float(left), float(top), float(left + item.shape[1]), float(top + item.shape[0]))
 
 
-def test_sibling_pack_sizes_are_told_apart_by_their_print(client: TestClient, detector: BlobDetector) -> None:
+def test_sibling_pack_sizes_are_told_apart_by_their_print(
+    client: TestClient, detector: BlobDetector, settings: Settings
+) -> None:
     """Two pack sizes of one design, told apart only by their "70g" / "150g" print. TS0068 has four enrolment
     photos, TS0070 one: the embedding's vote among the nearest photos goes to TS0068 for both (the fake embedder
     sees the same colours); the sibling check reads the print against the stored photos."""
@@ -198,3 +201,9 @@ def test_sibling_pack_sizes_are_told_apart_by_their_print(client: TestClient, de
         receipt = checkout(client, encode(image)).json()
         assert lines(receipt) == {sku: 1}, receipt
         assert "siblings" in receipt["timings_ms"]
+    # The views the check made are saved beside their photos (made once, not once per server start) ...
+    views = sorted(settings.image_dir.glob("TS0070/*.view*.npz"))
+    assert len(views) == 1
+    # ... and go with them.
+    assert client.delete("/v1/admin/products/TS0070", headers=ADMIN).status_code == 200
+    assert not list(settings.image_dir.glob("TS0070/*"))
