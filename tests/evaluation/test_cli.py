@@ -57,7 +57,7 @@ def test_in_process_both_pipelines_side_by_side(world: Path, tmp_path: Path) -> 
 
 
 @pytest.mark.usefixtures("fake_models")
-def test_sweep_reruns_the_pipeline_with_each_setting(world: Path, tmp_path: Path) -> None:
+def test_sweep_scores_the_pipeline_with_each_setting(world: Path, tmp_path: Path) -> None:
     # The fake detector scores every item 0.9: a threshold over it finds nothing, one under it everything (weak
     # boxes, recognized ones under the detection threshold, turned off by a weak threshold as high).
     code, results, md = run_eval(
@@ -70,6 +70,37 @@ def test_sweep_reruns_the_pipeline_with_each_setting(world: Path, tmp_path: Path
     assert pipelines[low]["overall"]["checkout"]["cacc"] == 1.0
     assert pipelines[high]["overall"]["checkout"]["cacc"] == 0.0
     assert f"| {high} | **averaged** |" in md
+
+
+@pytest.mark.usefixtures("fake_models")
+def test_a_replayed_sweep_gives_what_running_with_those_settings_gives(world: Path, tmp_path: Path) -> None:
+    # Two groups (the similarity threshold changes the decisions: the models run again); in each, the box
+    # settings are replays of one observation per tray. A combination that keeps what the service's own settings
+    # keep (the fake detector scores every item 0.9, so weak boxes play no part) must score exactly as the plain
+    # run does; one with thresholds over 0.9 keeps nothing.
+    base = Settings().pipeline
+    code, results, _ = run_eval(
+        world, tmp_path, "--sweep", f"similarity_threshold={base.similarity_threshold:g},0.8",
+        "--sweep", f"detection_threshold={base.detection_threshold:g},0.95", "--sweep", "weak_detection_threshold=0.95",
+    )
+    assert code == 0
+    pipelines = results["pipelines"]
+    assert len(pipelines) == 5
+    for similarity in (f"{base.similarity_threshold:g}", "0.8"):
+        same = (f"trayscan similarity_threshold={similarity} detection_threshold={base.detection_threshold:g} "
+                "weak_detection_threshold=0.95")
+        for key in ("overall", "wrong_trays", "errors"):
+            assert pipelines[same][key] == pipelines["trayscan"][key], (same, key)
+        high = f"trayscan similarity_threshold={similarity} detection_threshold=0.95 weak_detection_threshold=0.95"
+        assert pipelines[high]["overall"]["checkout"]["cacc"] == 0.0
+    assert pipelines["trayscan"]["overall"]["checkout"]["cacc"] == 1.0
+
+
+def test_sweep_groups_share_every_setting_but_the_box_settings() -> None:
+    combos = cli.parse_sweep(["similarity_threshold=0.6,0.7", "detection_threshold=0.4,0.5", "duplicate_iou=0.5"])
+    groups = cli.observation_groups(combos)
+    assert [[c["similarity_threshold"] for c in g] for g in groups] == [[0.6, 0.6], [0.7, 0.7]]
+    assert [c["detection_threshold"] for c in groups[0]] == [0.4, 0.5]
 
 
 def test_sweep_of_an_unknown_setting_is_refused(world: Path, capsys: pytest.CaptureFixture[str]) -> None:

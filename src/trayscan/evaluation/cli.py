@@ -37,9 +37,17 @@ from trayscan.evaluation.local import empty_service, enrol_catalog, read_catalog
 from trayscan.evaluation.metrics import evaluate
 from trayscan.evaluation.remote import EnrolmentError, enrol_over_http
 from trayscan.evaluation.report import level_summary, markdown, pipeline_result
-from trayscan.evaluation.runner import InProcess, OverHttp, RecognizeFn, TrayRun, run_trays
+from trayscan.evaluation.runner import (
+    InProcess,
+    OverHttp,
+    RecognizeFn,
+    TrayRun,
+    observe_trays,
+    replay,
+    run_trays,
+)
 from trayscan.inference.base import Detector, Embedder
-from trayscan.pipeline.recognize import Recognizer, Stages
+from trayscan.pipeline.recognize import BOX_SETTINGS, Recognizer, Stages, observation_floor
 
 PIPELINES = ("trayscan", "ppshitu")
 
@@ -176,16 +184,35 @@ def _run_pipelines(args: argparse.Namespace, service: Services, trays: TraySet) 
     for name in chosen:
         runs = run_trays(trays.trays, args.images, InProcess(recognizers[name]), _progress(args.quiet), name)
         results[name] = _score(name, trays, runs)
-    base = service.recognizer
-    for combo in args.sweep:
-        stages = base.stages
-        varied = Stages(
-            stages.detector, stages.embedder, stages.settings.model_copy(update=combo), stages.limits
-        )
+    for group in observation_groups(args.sweep):
+        results.update(_run_sweep_group(args, service.recognizer, trays, group))
+    return results
+
+
+def observation_groups(combos: list[dict[str, float]]) -> list[list[dict[str, float]]]:
+    """The sweep's combinations grouped by their settings other than the box settings: each group's trays go
+    through the models once and every combination of it is a replay of the box selection."""
+    groups: dict[tuple[tuple[str, float], ...], list[dict[str, float]]] = {}
+    for combo in combos:
+        key = tuple(sorted((k, v) for k, v in combo.items() if k not in BOX_SETTINGS))
+        groups.setdefault(key, []).append(combo)
+    return list(groups.values())
+
+
+def _run_sweep_group(
+    args: argparse.Namespace, base: Recognizer, trays: TraySet, group: list[dict[str, float]]
+) -> dict[str, Any]:
+    shared = {k: v for k, v in group[0].items() if k not in BOX_SETTINGS}
+    stages = base.stages
+    observing = Stages(stages.detector, stages.embedder, stages.settings.model_copy(update=shared), stages.limits)
+    floor = min(observation_floor(observing.settings.model_copy(update=combo)) for combo in group)
+    recognizer = Recognizer(observing, base.gallery, base.labels, base.details)
+    label = " ".join(f"{k}={v:g}" for k, v in shared.items()) or "sweep"
+    observed = observe_trays(trays.trays, args.images, recognizer, floor, _progress(args.quiet), label)
+    results = {}
+    for combo in group:
         name = "trayscan " + " ".join(f"{k}={v:g}" for k, v in combo.items())
-        recognizer = Recognizer(varied, base.gallery, base.labels, base.details)
-        runs = run_trays(trays.trays, args.images, InProcess(recognizer), _progress(args.quiet), name)
-        results[name] = _score(name, trays, runs)
+        results[name] = _score(name, trays, replay(observed, observing.settings.model_copy(update=combo)))
     return results
 
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from trayscan.config import PipelineSettings
 from trayscan.errors import TrayscanError
 from trayscan.evaluation.data import Tray, image_path
 from trayscan.evaluation.http_client import ApiClient
 from trayscan.evaluation.metrics import PredictedItem
-from trayscan.pipeline.recognize import Recognition
+from trayscan.pipeline.recognize import Observation, Recognition, RecognizedBox, Recognizer, select_boxes
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], int, str], Iterable[T]]
@@ -40,7 +41,11 @@ class RecognizeFn(Protocol):
 
 
 def from_recognition(recognition: Recognition) -> list[PredictedItem]:
-    return [PredictedItem(found.box, found.score, found.decision.sku) for found in recognition.boxes]
+    return from_boxes(recognition.boxes)
+
+
+def from_boxes(boxes: list[RecognizedBox]) -> list[PredictedItem]:
+    return [PredictedItem(found.box, found.score, found.decision.sku) for found in boxes]
 
 
 def _box(values: Sequence[float]) -> tuple[float, float, float, float]:
@@ -102,3 +107,44 @@ def run_trays(
         path = image_path(images_dir, tray)
         runs.append(run_one(path.read_bytes(), path.name))
     return runs
+
+
+@dataclass(frozen=True)
+class ObservedTray:
+    observation: Observation | None  # None: the tray failed (its reason in `error`)
+    latency_ms: float
+    error: str | None = None
+
+
+def observe_trays(
+    trays: Sequence[Tray],
+    images_dir: Path,
+    recognizer: Recognizer,
+    floor: float,
+    progress: Progress[Tray] = no_progress,
+    description: str = "trays",
+) -> list[ObservedTray]:
+    """Every tray through the models once, boxes down to `floor`: what `replay` chooses from."""
+    observed = []
+    for tray in progress(trays, len(trays), description):
+        data = image_path(images_dir, tray).read_bytes()
+        start = time.perf_counter()
+        try:
+            observation = recognizer.observe(data, floor)
+        except TrayscanError as error:
+            observed.append(ObservedTray(None, (time.perf_counter() - start) * 1000.0, f"{error.code}: {error.detail}"))
+            continue
+        observed.append(ObservedTray(observation, (time.perf_counter() - start) * 1000.0))
+    return observed
+
+
+def replay(observed: Sequence[ObservedTray], settings: PipelineSettings) -> list[TrayRun]:
+    """The runs the box settings would have given: the same as running each tray with them (latency and timings
+    are the observation's, made at the lowest threshold of the sweep)."""
+    return [
+        TrayRun([], tray.latency_ms, error=tray.error) if tray.observation is None
+        else TrayRun(
+            from_boxes(select_boxes(tray.observation, settings)), tray.latency_ms, dict(tray.observation.timings_ms)
+        )
+        for tray in observed
+    ]

@@ -1,5 +1,5 @@
-"""The recognition pipeline: decode -> detect -> crop -> embed -> search -> decide -> sibling check -> weak boxes
-kept only when recognized -> dedupe.
+"""The recognition pipeline: decode -> detect -> crop -> embed -> search -> decide -> sibling check (`observe`),
+then weak boxes kept only when recognized -> dedupe (`select_boxes`).
 
 Each stage lives in its own module; this one only runs them in order and times them.
 """
@@ -54,6 +54,48 @@ class Recognition:
     gallery_version: int
 
 
+@dataclass(frozen=True)
+class Observation:
+    """What the models and the gallery say about one tray before any box is kept or dropped: every box over
+    `floor` with its decision. The box settings (`BOX_SETTINGS`) act only after this, so a sweep over them
+    observes each tray once (`trayscan eval --sweep`)."""
+
+    detections: list[Detection]
+    decisions: list[Decision]
+    timings_ms: dict[str, float]
+    gallery_version: int
+
+
+# Pipeline settings that only choose among observed boxes (`select_boxes`).
+BOX_SETTINGS = frozenset({
+    "detection_threshold", "weak_detection_threshold", "weak_detection_similarity",
+    "duplicate_iou", "duplicate_containment", "duplicate_iou_any_sku", "group_box_coverage",
+})
+
+
+def observation_floor(settings: PipelineSettings) -> float:
+    """The lowest detector score any box these settings keep can have."""
+    return min(settings.detection_threshold, settings.weak_detection_threshold)
+
+
+def select_boxes(observation: Observation, settings: PipelineSettings) -> list[RecognizedBox]:
+    """The items: boxes over the detection threshold, or weak ones recognized well enough; then one box per item."""
+    detections, decisions = observation.detections, observation.decisions
+    items = [
+        i for i, (d, decision) in enumerate(zip(detections, decisions, strict=True))
+        if d.score >= settings.detection_threshold
+        or (
+            d.score >= settings.weak_detection_threshold
+            and decision.sku is not None
+            and decision.similarity >= settings.weak_detection_similarity
+        )
+    ]
+    candidates = [Candidate(detections[i].box, detections[i].score, decisions[i].sku) for i in items]
+    kept = dedupe(candidates, settings.duplicate_iou, settings.duplicate_containment, settings.duplicate_iou_any_sku)
+    kept = drop_group_boxes([c.box for c in candidates], kept, settings.group_box_coverage)
+    return [RecognizedBox(detections[i].box, detections[i].score, decisions[i]) for i in (items[k] for k in kept)]
+
+
 class Stages:
     """The per-image stages with their settings; shared by checkout, enrolment and re-embedding."""
 
@@ -94,15 +136,22 @@ class Recognizer:
         return self.details if self.stages.settings.sibling_check.enabled else None
 
     def recognize(self, data: bytes) -> Recognition:
+        start = time.perf_counter()
+        observation = self.observe(data, observation_floor(self.stages.settings))
+        boxes = select_boxes(observation, self.stages.settings)
+        timings = {**observation.timings_ms, "total": round((time.perf_counter() - start) * 1000.0, 2)}
+        return Recognition(boxes=boxes, timings_ms=timings, gallery_version=observation.gallery_version)
+
+    def observe(self, data: bytes, floor: float) -> Observation:
+        """Decode, detect every box scored >= floor, crop, embed, search, decide, sibling check."""
         stages, settings = self.stages, self.stages.settings
         timings = Timings()
-        start = time.perf_counter()
         with timings.stage("decode"):
             image = stages.decode(data)
         if self.gallery.live_count == 0:
             raise GalleryEmptyError("the gallery is empty: enrol products before checkout")
         with timings.stage("detect"):
-            detections = stages.detect(image, min(settings.detection_threshold, settings.weak_detection_threshold))
+            detections = stages.detect(image, floor)
         with timings.stage("embed"):
             crops = stages.crop(image, [d.box for d in detections])
             embeddings = stages.embed(crops)
@@ -118,16 +167,4 @@ class Recognizer:
                     check_siblings(details, crop, decision, row, settings.sibling_check, settings.similarity_threshold)
                     for crop, decision, row in zip(crops, decisions, neighbours, strict=True)
                 ]
-        items = [
-            i for i, (d, decision) in enumerate(zip(detections, decisions, strict=True))
-            if d.score >= settings.detection_threshold
-            or (decision.sku is not None and decision.similarity >= settings.weak_detection_similarity)
-        ]
-        candidates = [Candidate(detections[i].box, detections[i].score, decisions[i].sku) for i in items]
-        kept = dedupe(
-            candidates, settings.duplicate_iou, settings.duplicate_containment, settings.duplicate_iou_any_sku
-        )
-        kept = drop_group_boxes([c.box for c in candidates], kept, settings.group_box_coverage)
-        timings.ms["total"] = round((time.perf_counter() - start) * 1000.0, 2)
-        boxes = [RecognizedBox(detections[i].box, detections[i].score, decisions[i]) for i in (items[k] for k in kept)]
-        return Recognition(boxes=boxes, timings_ms=timings.ms, gallery_version=version)
+        return Observation(detections, decisions, timings.ms, version)
