@@ -55,7 +55,8 @@ calibrate: system-deps venv
 	test -f $(VAL_DATA)/annotations.json || $(BIN)/trayscan synth --out $(VAL_DATA) --seed 1 --families 60 \
 		--trays 150 --tray-skus novel --tray-seed 201
 	$(BIN)/trayscan eval --annotations $(VAL_DATA)/annotations.json --images $(VAL_DATA) --split novel --quiet \
-		--sweep detection_threshold=0.4,0.5,0.6 --sweep weak_detection_threshold=0.3,1.0 --sweep similarity_threshold=0.65,0.7,0.75 \
+		--sweep similarity_threshold=0.65,0.7,0.75 --sweep detection_threshold=0.4,0.5,0.6 \
+		--sweep weak_detection_threshold=0.3,1.0 --sweep weak_detection_similarity=0.75,0.8,0.85 \
 		--out build/calibration-val.json --markdown bench/CALIBRATION-val.md
 
 # Training tools in their own venv: paddleclas / paddledet pin numpy 1.23 and opencv 4.5 (shared/NOTES.md).
