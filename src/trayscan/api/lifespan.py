@@ -25,6 +25,7 @@ from trayscan.gallery.enrolment import Enroller
 from trayscan.gallery.index import GalleryIndex, IndexParams
 from trayscan.gallery.sync import open_gallery
 from trayscan.inference import Detector, Embedder, load_detector, load_embedder
+from trayscan.inference.fusion import with_fusion
 from trayscan.inference.views import with_rotations
 from trayscan.pipeline.decode import ImageLimits
 from trayscan.pipeline.recognize import Recognizer, Stages
@@ -44,7 +45,11 @@ class Parts:
 
 def load_models(settings: Settings) -> tuple[Detector, Embedder]:
     models = settings.models
-    detector = load_detector(models.detector_dir, models.engine, models.threads)
+    detector = with_fusion(
+        load_detector(models.detector_dir, models.engine, models.threads),
+        [load_detector(path, models.engine, models.threads) for path in models.detector_extra_dirs],
+        models.detector_mirror,
+    )
     embedder = load_embedder(models.embedder_dir, models.engine, models.threads)
     return detector, with_rotations(embedder, models.embed_rotations)
 

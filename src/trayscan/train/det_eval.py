@@ -1,8 +1,10 @@
 """`trayscan train detector-eval`: accuracy (recall, AP50 at IoU 0.5) and speed of an exported detector.
 
 Runs the exported model itself (ONNX Runtime on model.onnx, Paddle Inference with oneDNN on inference.json),
-with the preprocessing its infer_cfg.yml declares, on held-out trays. Also holds the eager evaluation that
-training uses to pick its best checkpoint.
+with the preprocessing its infer_cfg.yml declares, on held-out trays. With `--fuse-with` / `--mirror` it measures
+instead what the service's detect stage gets from several fused passes (inference/fusion.py, settings
+`models.detector_extra_dirs` / `models.detector_mirror`). Also holds the eager evaluation that training uses to
+pick its best checkpoint.
 """
 
 from __future__ import annotations
@@ -154,8 +156,31 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--engines", default="onnxruntime,paddle-onednn")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--speed-runs", type=int, default=50)
+    p.add_argument("--fuse-with", type=Path, action="append", default=[],
+                   help="another exported detector whose boxes are fused with --model's, as the service does")
+    p.add_argument("--mirror", action="store_true", help="fuse each model's pass on the mirrored image too")
     p.add_argument("--json", type=Path, help="also write the results here")
     return p.parse_args(argv)
+
+
+def fused_accuracy(args: argparse.Namespace, samples: list[Sample]) -> dict[str, float]:
+    """Accuracy and speed of the service's fused detector (ONNX Runtime), boxes as its detect stage sees them."""
+    from trayscan.inference import load_detector
+    from trayscan.inference.fusion import with_fusion
+
+    def load(model: Path):
+        return load_detector(model, "onnxruntime", args.threads)
+
+    detector = with_fusion(load(args.model), [load(m) for m in args.fuse_with], args.mirror)
+    acc, times = DetAccumulator(), []
+    for s in samples:
+        img = cv2.imread(str(s.path))
+        start = time.perf_counter()
+        found = detector.detect(img)
+        times.append((time.perf_counter() - start) * 1000)
+        boxes = np.array([d.box for d in found], dtype=np.float32).reshape(-1, 4)
+        acc.add(boxes, np.array([d.score for d in found], dtype=np.float32), s.boxes)
+    return {**acc.summary(), "detector": detector.name, "median_ms_with_preprocess": statistics.median(times)}
 
 
 def main(argv: list[str]) -> int:
@@ -169,7 +194,11 @@ def main(argv: list[str]) -> int:
     manifest = args.data / "manifest.json"
     if manifest.exists():
         results["data_manifest"] = json.loads(manifest.read_text())
-    for i, name in enumerate(args.engines.split(",")):
+    if args.fuse_with or args.mirror:
+        results["fused"] = fused_accuracy(args, samples)
+        print("fused: " + json.dumps(results["fused"]), flush=True)
+        args.engines = ""  # the single model's figures come from a run without fusion
+    for i, name in enumerate(e for e in args.engines.split(",") if e):
         run = runners[name](args.model, args.threads)
         if i == 0:  # accuracy is engine-independent (checked at export); measure it once
             results["accuracy"] = accuracy(run, prep, samples)
