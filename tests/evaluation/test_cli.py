@@ -12,8 +12,9 @@ from pydantic import SecretStr
 from tests.evaluation.live_server import live_server
 from tests.service.fakes import BlobDetector, HistogramEmbedder
 from trayscan.api import create_app
-from trayscan.config import Settings
+from trayscan.config import PipelineSettings, Settings
 from trayscan.evaluation import cli
+from trayscan.pipeline.recognize import BOX_SETTINGS
 
 ADMIN_TOKEN = "eval-test-token"
 
@@ -101,6 +102,7 @@ def test_sweep_groups_share_every_setting_but_the_box_settings() -> None:
     groups = cli.observation_groups(combos)
     assert [[c["similarity_threshold"] for c in g] for g in groups] == [[0.6, 0.6], [0.7, 0.7]]
     assert [c["detection_threshold"] for c in groups[0]] == [0.4, 0.5]
+    assert set(PipelineSettings.model_fields) >= BOX_SETTINGS  # names of real settings
 
 
 def test_sweep_of_an_unknown_setting_is_refused(world: Path, capsys: pytest.CaptureFixture[str]) -> None:

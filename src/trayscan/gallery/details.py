@@ -3,9 +3,9 @@
 A view is made from the stored enrolment photo (decode, crop, SIFT: tens of ms) the first time a checkout needs
 it, and saved beside the photo (`<photo>.view<side>.npz`, ~100 kB), so it is made once per image, not once per
 server start; loading a saved view takes a few ms. Not made at enrolment: a bulk `gallery build` of thousands
-of products would pay for views most of which no tray ever needs. Views in use are kept in a bounded LRU cache. Gallery ids are
-never reused, so a view is never stale for its image; a file made with another detail side or crop padding is
-made again.
+of products would pay for views most of which no tray ever needs. Views in use are kept in a bounded LRU cache.
+Gallery ids are never reused, so a view is never stale for its image; a file made with another detail side or
+crop padding is made again.
 """
 
 from __future__ import annotations
@@ -42,10 +42,13 @@ def view_files(photo: Path) -> list[Path]:
 def save_view(path: Path, view: DetailView, padding: float) -> None:
     """Atomic: a reader sees the old file or the whole new one. SIFT descriptors are whole numbers 0-255."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # two threads may make one view
-    with tmp.open("wb") as handle:
-        np.savez(handle, gray=view.gray, points=view.points, descriptors=view.descriptors.astype(np.uint8),
-                 padding=np.float64(padding))
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as handle:
+            np.savez(handle, gray=view.gray, points=view.points, descriptors=view.descriptors.astype(np.uint8),
+                     padding=np.float64(padding))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # left only when writing failed
 
 
 def load_view(path: Path, long_side: int, padding: float) -> DetailView | None:
