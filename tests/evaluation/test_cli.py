@@ -97,6 +97,16 @@ def test_a_replayed_sweep_gives_what_running_with_those_settings_gives(world: Pa
     assert pipelines["trayscan"]["overall"]["checkout"]["cacc"] == 1.0
 
 
+def test_sweep_values_are_validated_as_the_settings_they_set() -> None:
+    combos = cli.parse_sweep(["top_k=3,10"])
+    settings = cli.varied(Settings().pipeline, combos[0])
+    assert settings.top_k == 3 and isinstance(settings.top_k, int)  # usable as a slice bound
+    with pytest.raises(ValueError, match="detection_threshold"):
+        cli.parse_sweep(["detection_threshold=1.5"])
+    with pytest.raises(ValueError, match="top_k"):
+        cli.parse_sweep(["top_k=2.5"])
+
+
 def test_sweep_groups_share_every_setting_but_the_box_settings() -> None:
     combos = cli.parse_sweep(["similarity_threshold=0.6,0.7", "detection_threshold=0.4,0.5", "duplicate_iou=0.5"])
     groups = cli.observation_groups(combos)

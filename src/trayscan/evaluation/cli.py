@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from tqdm import tqdm
 
 from trayscan.api import lifespan
@@ -137,7 +138,19 @@ def parse_sweep(specs: list[str]) -> list[dict[str, float]]:
             axes.append([(name, float(v)) for v in values.split(",")])
         except ValueError as error:
             raise ValueError(f"--sweep {spec!r}: values must be numbers") from error
-    return [dict(combo) for combo in itertools.product(*axes)] if axes else []
+    combos = [dict(combo) for combo in itertools.product(*axes)] if axes else []
+    for combo in combos:
+        try:
+            varied(PipelineSettings(), combo)
+        except ValidationError as error:
+            problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())
+            raise ValueError(f"--sweep: {problems}") from error
+    return combos
+
+
+def varied(settings: PipelineSettings, changes: dict[str, float]) -> PipelineSettings:
+    """`settings` with a sweep's values, validated: an integer setting gets an int, a value out of range fails."""
+    return PipelineSettings.model_validate({**settings.model_dump(), **changes})
 
 
 def _progress(quiet: bool) -> Any:
@@ -204,15 +217,15 @@ def _run_sweep_group(
 ) -> dict[str, Any]:
     shared = {k: v for k, v in group[0].items() if k not in BOX_SETTINGS}
     stages = base.stages
-    observing = Stages(stages.detector, stages.embedder, stages.settings.model_copy(update=shared), stages.limits)
-    floor = min(observation_floor(observing.settings.model_copy(update=combo)) for combo in group)
+    observing = Stages(stages.detector, stages.embedder, varied(stages.settings, shared), stages.limits)
+    floor = min(observation_floor(varied(observing.settings, combo)) for combo in group)
     recognizer = Recognizer(observing, base.gallery, base.labels, base.details)
     label = " ".join(f"{k}={v:g}" for k, v in shared.items()) or "sweep"
     observed = observe_trays(trays.trays, args.images, recognizer, floor, _progress(args.quiet), label)
     results = {}
     for combo in group:
         name = "trayscan " + " ".join(f"{k}={v:g}" for k, v in combo.items())
-        results[name] = _score(name, trays, replay(observed, observing.settings.model_copy(update=combo)))
+        results[name] = _score(name, trays, replay(observed, varied(observing.settings, combo)))
     return results
 
 
