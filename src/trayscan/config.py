@@ -128,6 +128,8 @@ class PipelineSettings(BaseModel):
     crop_padding: float = Field(
         default=0.05, ge=0.0, le=0.5, description="Share of box width/height added per side."
     )
+    # Neighbours in the vote. Session 9, 150 validation trays: 3 and 10 both worse than 5 on exact receipts, ACD and
+    # mCIoU (bench/CALIBRATION-val-session9-topk.md).
     top_k: int = Field(default=5, ge=1, le=100)
     similarity_threshold: float = Field(default=0.7, ge=-1.0, le=1.0)
     # Two boxes of one decided SKU are one item when they overlap this much (touching items barely overlap).
