@@ -163,7 +163,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def fused_accuracy(args: argparse.Namespace, samples: list[Sample]) -> dict[str, float]:
+def fused_accuracy(args: argparse.Namespace, samples: list[Sample]) -> dict[str, object]:
     """Accuracy and speed of the service's fused detector (ONNX Runtime), boxes as its detect stage sees them."""
     from trayscan.inference import load_detector
     from trayscan.inference.fusion import with_fusion
