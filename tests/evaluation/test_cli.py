@@ -105,6 +105,13 @@ def test_sweep_values_are_validated_as_the_settings_they_set() -> None:
         cli.parse_sweep(["detection_threshold=1.5"])
     with pytest.raises(ValueError, match="top_k"):
         cli.parse_sweep(["top_k=2.5"])
+    nested = cli.varied(Settings().pipeline, cli.parse_sweep(["sibling_check.margin=0.05"])[0])
+    assert nested.sibling_check.margin == 0.05 and nested.sibling_check.max_skus == Settings().pipeline.sibling_check.max_skus
+    with pytest.raises(ValueError, match="sibling_check.margin"):
+        cli.parse_sweep(["sibling_check.margin=-1"])
+    for unknown in ("sibling_check.nope=1", "top_k.x=1", "nope.margin=1"):
+        with pytest.raises(ValueError, match="expected SETTING"):
+            cli.parse_sweep([unknown])
 
 
 def test_sweep_groups_share_every_setting_but_the_box_settings() -> None:

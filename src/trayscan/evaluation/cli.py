@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from tqdm import tqdm
 
 from trayscan.api import lifespan
@@ -127,13 +127,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def parse_sweep(specs: list[str]) -> list[dict[str, float]]:
-    """['a=1,2', 'b=3'] -> [{'a': 1, 'b': 3}, {'a': 2, 'b': 3}], checked against the pipeline settings."""
+    """['a=1,2', 'b=3'] -> [{'a': 1, 'b': 3}, {'a': 2, 'b': 3}], checked against the pipeline settings. A nested
+    setting is named with dots (`sibling_check.margin`)."""
     axes: list[list[tuple[str, float]]] = []
     for spec in specs:
         name, _, values = spec.partition("=")
-        if name not in PipelineSettings.model_fields or not values:
+        if not _is_setting(name) or not values:
             raise ValueError(f"--sweep {spec!r}: expected SETTING=V1,V2 with a pipeline setting "
-                             f"({', '.join(PipelineSettings.model_fields)})")
+                             f"({', '.join(PipelineSettings.model_fields)}; nested ones as sibling_check.margin)")
         try:
             axes.append([(name, float(v)) for v in values.split(",")])
         except ValueError as error:
@@ -143,14 +144,32 @@ def parse_sweep(specs: list[str]) -> list[dict[str, float]]:
         try:
             varied(PipelineSettings(), combo)
         except ValidationError as error:
-            problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
             raise ValueError(f"--sweep: {problems}") from error
     return combos
 
 
+def _is_setting(name: str) -> bool:
+    model: type[BaseModel] = PipelineSettings
+    *parents, leaf = name.split(".")
+    for part in parents:
+        field = model.model_fields.get(part)
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+            return False
+        model = field.annotation
+    return leaf in model.model_fields
+
+
 def varied(settings: PipelineSettings, changes: dict[str, float]) -> PipelineSettings:
     """`settings` with a sweep's values, validated: an integer setting gets an int, a value out of range fails."""
-    return PipelineSettings.model_validate({**settings.model_dump(), **changes})
+    data = settings.model_dump()
+    for name, value in changes.items():
+        *parents, leaf = name.split(".")
+        target = data
+        for part in parents:
+            target = target[part]
+        target[leaf] = value
+    return PipelineSettings.model_validate(data)
 
 
 def _progress(quiet: bool) -> Any:
