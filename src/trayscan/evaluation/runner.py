@@ -65,6 +65,11 @@ def from_receipt(receipt: dict[str, Any]) -> list[PredictedItem]:
     return predicted
 
 
+def failure(error: TrayscanError) -> str:
+    """A refused tray's reason, as the service's 4xx answer gives it."""
+    return f"{error.code}: {error.detail}"
+
+
 class InProcess:
     def __init__(self, recognizer: RecognizeFn) -> None:
         self.recognizer = recognizer
@@ -74,7 +79,7 @@ class InProcess:
         try:
             recognition = self.recognizer.recognize(data)
         except TrayscanError as error:
-            return TrayRun([], (time.perf_counter() - start) * 1000.0, error=f"{error.code}: {error.detail}")
+            return TrayRun([], (time.perf_counter() - start) * 1000.0, error=failure(error))
         latency = (time.perf_counter() - start) * 1000.0
         return TrayRun(from_recognition(recognition), latency, dict(recognition.timings_ms))
 
@@ -132,7 +137,7 @@ def observe_trays(
         try:
             observation = recognizer.observe(data, floor)
         except TrayscanError as error:
-            observed.append(ObservedTray(None, (time.perf_counter() - start) * 1000.0, f"{error.code}: {error.detail}"))
+            observed.append(ObservedTray(None, (time.perf_counter() - start) * 1000.0, failure(error)))
             continue
         observed.append(ObservedTray(observation, (time.perf_counter() - start) * 1000.0))
     return observed
