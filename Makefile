@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql
 
-.PHONY: run test lint unit system-deps venv demo train-env clean bench eval calibrate
+.PHONY: run test lint unit system-deps venv demo train-env clean bench eval calibrate box-scorer
 
 run: system-deps venv
 	$(BIN)/trayscan serve
@@ -48,16 +48,32 @@ eval: system-deps venv
 	$(BIN)/trayscan eval --annotations $(EVAL_DATA)/annotations.json --images $(EVAL_DATA) --split novel \
 		--pipeline both --out build/eval-novel-both.json --markdown bench/EVAL-novel-both.md --quiet
 
-# How pipeline.detection_threshold / similarity_threshold in src/trayscan/config.py were chosen: every combination
-# on 150 validation trays of novel SKUs (never the test trays) -> bench/CALIBRATION-val.md.
+# How the pipeline thresholds in src/trayscan/config.py were chosen: every combination on 150 validation trays of
+# novel SKUs (never the test trays), for the threshold rule -> bench/CALIBRATION-val.md and for the box scorer ->
+# bench/CALIBRATION-val-box-scorer.md (the scorer was trained on these trays: its rows are not held-out figures).
 VAL_DATA := data/emb-val-novel
-calibrate: system-deps venv
-	test -f $(VAL_DATA)/annotations.json || $(BIN)/trayscan synth --out $(VAL_DATA) --seed 1 --families 60 \
-		--trays 150 --tray-skus novel --tray-seed 201
+$(VAL_DATA)/annotations.json: | venv
+	$(BIN)/trayscan synth --out $(VAL_DATA) --seed 1 --families 60 --trays 150 --tray-skus novel --tray-seed 201
+
+# 100 validation trays of train SKUs (other tray seeds than the tests' 50 trays: 4242).
+TRAIN_VAL_DATA := data/e2e-val
+$(TRAIN_VAL_DATA)/annotations.json: | venv
+	$(BIN)/trayscan synth --out $(TRAIN_VAL_DATA) --seed 1 --families 60 --trays 100 --tray-skus train \
+		--tray-seed 777 --enrol-per-sku 3
+
+calibrate: system-deps venv $(VAL_DATA)/annotations.json
 	$(BIN)/trayscan eval --annotations $(VAL_DATA)/annotations.json --images $(VAL_DATA) --split novel --quiet \
 		--sweep similarity_threshold=0.65,0.7,0.75 --sweep detection_threshold=0.4,0.5,0.6 \
-		--sweep weak_detection_threshold=0.3,1.0 --sweep weak_detection_similarity=0.75,0.8,0.85 \
+		--sweep weak_detection_threshold=0.3,1.0 --sweep weak_detection_similarity=0.75,0.8,0.85 --sweep box_scorer=0 \
 		--out build/calibration-val.json --markdown bench/CALIBRATION-val.md
+	$(BIN)/trayscan eval --annotations $(VAL_DATA)/annotations.json --images $(VAL_DATA) --split novel --quiet \
+		--sweep similarity_threshold=0.65,0.7,0.75 --sweep box_score_threshold=0.35,0.4,0.45,0.5,0.55 \
+		--out build/calibration-val-box-scorer.json --markdown bench/CALIBRATION-val-box-scorer.md
+
+# The box scorer shipped in models/box-scorer/ (pipeline/box_scorer.py), trained on both validation worlds only.
+box-scorer: system-deps venv $(VAL_DATA)/annotations.json $(TRAIN_VAL_DATA)/annotations.json
+	$(BIN)/trayscan train box-scorer --world $(VAL_DATA):novel --world $(TRAIN_VAL_DATA):train \
+		--out models/box-scorer/mainbody-lcnet --quiet
 
 # Training tools in their own venv: paddleclas / paddledet pin numpy 1.23 and opencv 4.5 (shared/NOTES.md).
 train-env:

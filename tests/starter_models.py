@@ -11,6 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def starter_model_settings() -> ModelSettings:
     models = load_settings(REPO / "configs" / "default.yaml").models
-    return models.model_copy(
-        update={"detector_dir": REPO / models.detector_dir, "embedder_dir": REPO / models.embedder_dir}
-    )
+    scorer = models.box_scorer_dir and REPO / models.box_scorer_dir
+    return models.model_copy(update={
+        "detector_dir": REPO / models.detector_dir, "embedder_dir": REPO / models.embedder_dir, "box_scorer_dir": scorer
+    })

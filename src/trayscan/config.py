@@ -47,6 +47,9 @@ class ModelSettings(BaseModel):
     # same weights at another input size, or another model. An official detector is used alone: set [].
     detector_extra_dirs: list[Path] = Field(default_factory=list)
     detector_mirror: bool = Field(default=False, description="Also run every detector pass on the mirrored image")
+    # The box scorer trained for this detector + embedder (pipeline/box_scorer.py); None, or other models: the
+    # threshold rule chooses the boxes.
+    box_scorer_dir: Path | None = Path("models/box-scorer/mainbody-lcnet")
     engine: Literal["onnxruntime", "paddle"] = "onnxruntime"
     threads: int = Field(default=2, ge=1, description="Intra-op threads of each model session")
     # 4, not 2: with the session-6 embedder both gave recall@1 0.856 / 0.857 on held-out ground-truth crops, but in
@@ -117,6 +120,8 @@ class PipelineSettings(BaseModel):
     # similarity swept too, 54 settings in bench/CALIBRATION-val.md): 0.5/0.3/0.8/0.7 has 50 exact, ACD 2.247 and
     # the best mCIoU (80.66 %); detection 0.6 had 52 exact at ACD 2.253, similarity 0.65 51 at ACD 2.240: none
     # better on all three, so the defaults stay.
+    # The rule below chooses the boxes when no box scorer is loaded for the models (or box_scorer is off); the
+    # detection threshold also picks the product's box in enrolment photos either way.
     detection_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     # A box scored under detection_threshold but at least weak_detection_threshold is kept only when it is
     # recognized at least weak_detection_similarity alike: a weak box around a known product is an item the detector
@@ -124,6 +129,10 @@ class PipelineSettings(BaseModel):
     # group of items is not. weak_detection_threshold >= detection_threshold turns this off.
     weak_detection_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
     weak_detection_similarity: float = Field(default=0.8, ge=-1.0, le=1.0)
+    # Choose boxes by the models' box scorer (models.box_scorer_dir) where one is loaded. Its probability threshold
+    # is the scorer's own (chosen on its training trays) unless box_score_threshold is set.
+    box_scorer: bool = True
+    box_score_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     max_detections: int = Field(
         default=100, ge=50, description="The issue asks for at least 50 boxes per tray."
     )

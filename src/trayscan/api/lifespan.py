@@ -27,6 +27,7 @@ from trayscan.gallery.sync import open_gallery
 from trayscan.inference import Detector, Embedder, load_detector, load_embedder
 from trayscan.inference.fusion import with_fusion
 from trayscan.inference.views import with_rotations
+from trayscan.pipeline.box_scorer import load_box_scorer
 from trayscan.pipeline.decode import ImageLimits
 from trayscan.pipeline.recognize import Recognizer, Stages
 
@@ -63,7 +64,8 @@ def index_params(settings: Settings) -> IndexParams:
 
 def build_stages(settings: Settings, detector: Detector, embedder: Embedder) -> Stages:
     limits = ImageLimits(settings.limits.max_upload_bytes, settings.limits.max_pixels)
-    return Stages(detector, embedder, settings.pipeline, limits)
+    scorer = load_box_scorer(settings.models.box_scorer_dir, detector.name, embedder.name)
+    return Stages(detector, embedder, settings.pipeline, limits, scorer)
 
 
 def gallery_details(settings: Settings, catalog: Catalog, stages: Stages) -> GalleryDetails:

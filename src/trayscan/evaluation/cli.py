@@ -48,7 +48,8 @@ from trayscan.evaluation.runner import (
     run_trays,
 )
 from trayscan.inference.base import Detector, Embedder
-from trayscan.pipeline.recognize import BOX_SETTINGS, Recognizer, Stages, observation_floor
+from trayscan.pipeline.box_scorer import BoxScorer
+from trayscan.pipeline.recognize import BOX_SETTINGS, Recognizer, Stages, active_scorer, observation_floor
 
 PIPELINES = ("trayscan", "ppshitu")
 
@@ -201,9 +202,19 @@ def run_in_process(
                 f"products, {build.images_enrolled} images from {enrol_dir} (split {args.split}); "
                 f"models {detector.name} + {embedder.name}"
             )
+            notes.append(box_selection(settings, service.recognizer.stages.box_scorer))
             return _run_pipelines(args, service, trays)
         finally:
             service.catalog.close()
+
+
+def box_selection(settings: Settings, loaded: BoxScorer | None) -> str:
+    scorer = active_scorer(settings.pipeline, loaded)
+    if scorer is None:
+        return "trayscan's boxes chosen by the threshold rule (no box scorer for these models, or box_scorer off)"
+    chosen = settings.pipeline.box_score_threshold
+    threshold = scorer.threshold if chosen is None else chosen
+    return f"trayscan's boxes chosen by the box scorer in {settings.models.box_scorer_dir} (threshold {threshold:g})"
 
 
 def _run_pipelines(args: argparse.Namespace, service: Services, trays: TraySet) -> dict[str, Any]:
@@ -236,15 +247,17 @@ def _run_sweep_group(
 ) -> dict[str, Any]:
     shared = {k: v for k, v in group[0].items() if k not in BOX_SETTINGS}
     stages = base.stages
-    observing = Stages(stages.detector, stages.embedder, varied(stages.settings, shared), stages.limits)
-    floor = min(observation_floor(varied(observing.settings, combo)) for combo in group)
+    observing = Stages(
+        stages.detector, stages.embedder, varied(stages.settings, shared), stages.limits, stages.box_scorer
+    )
+    floor = min(observation_floor(varied(observing.settings, combo), stages.box_scorer) for combo in group)
     recognizer = Recognizer(observing, base.gallery, base.labels, base.details)
     label = " ".join(f"{k}={v:g}" for k, v in shared.items()) or "sweep"
     observed = observe_trays(trays.trays, args.images, recognizer, floor, _progress(args.quiet), label)
     results = {}
     for combo in group:
         name = "trayscan " + " ".join(f"{k}={v:g}" for k, v in combo.items())
-        results[name] = _score(name, trays, replay(observed, varied(observing.settings, combo)))
+        results[name] = _score(name, trays, replay(observed, varied(observing.settings, combo), stages.box_scorer))
     return results
 
 

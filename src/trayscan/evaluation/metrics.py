@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trayscan.boxes import iou_matrix
 from trayscan.evaluation.data import LEVELS, Box, Tray
 
 IOU_MATCH = 0.5
@@ -117,20 +118,6 @@ def checkout_metrics(truth: Sequence[Counter[str]], predicted: Sequence[Counter[
 
 
 # ---------------------------------------------------------------- boxes
-
-
-def iou_matrix(a: Sequence[Box], b: Sequence[Box]) -> np.ndarray:
-    if not a or not b:
-        return np.zeros((len(a), len(b)), dtype=np.float64)
-    aa = np.asarray(a, dtype=np.float64)[:, None, :]
-    bb = np.asarray(b, dtype=np.float64)[None, :, :]
-    iw = np.clip(np.minimum(aa[..., 2], bb[..., 2]) - np.maximum(aa[..., 0], bb[..., 0]), 0, None)
-    ih = np.clip(np.minimum(aa[..., 3], bb[..., 3]) - np.maximum(aa[..., 1], bb[..., 1]), 0, None)
-    inter = iw * ih
-    area_a = (aa[..., 2] - aa[..., 0]) * (aa[..., 3] - aa[..., 1])
-    area_b = (bb[..., 2] - bb[..., 0]) * (bb[..., 3] - bb[..., 1])
-    union = area_a + area_b - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
 def match_boxes(

@@ -18,6 +18,7 @@ from trayscan.errors import TrayscanError
 from trayscan.evaluation.data import Tray, image_path
 from trayscan.evaluation.http_client import ApiClient
 from trayscan.evaluation.metrics import PredictedItem
+from trayscan.pipeline.box_scorer import BoxScorer
 from trayscan.pipeline.recognize import Observation, Recognition, RecognizedBox, Recognizer, select_boxes
 
 T = TypeVar("T")
@@ -143,13 +144,15 @@ def observe_trays(
     return observed
 
 
-def replay(observed: Sequence[ObservedTray], settings: PipelineSettings) -> list[TrayRun]:
+def replay(
+    observed: Sequence[ObservedTray], settings: PipelineSettings, scorer: BoxScorer | None = None
+) -> list[TrayRun]:
     """The runs the box settings would have given: the same as running each tray with them (latency and timings
     are the observation's, made at the lowest threshold of the sweep)."""
     return [
         TrayRun([], tray.latency_ms, error=tray.error) if tray.observation is None
         else TrayRun(
-            from_boxes(select_boxes(tray.observation, settings)), tray.latency_ms, dict(tray.observation.timings_ms)
+            from_boxes(select_boxes(tray.observation, settings, scorer)), tray.latency_ms, dict(tray.observation.timings_ms)
         )
         for tray in observed
     ]

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from trayscan.boxes import iou_matrix
 from trayscan.inference.base import Detection, Detector
 
 MIN_SCORE = 0.05  # boxes under this add little to a fused score and only cost matching time
@@ -94,18 +95,6 @@ def _match(clusters: np.ndarray, boxes: np.ndarray, match_iou: float) -> np.ndar
             cluster_of[b] = c
             taken.add(c)
     return cluster_of
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box of `a` [N, 4] with every box of `b` [M, 4] (x1, y1, x2, y2)."""
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
 def _as_box(values: np.ndarray) -> tuple[float, float, float, float]:

@@ -1,5 +1,6 @@
 """The recognition pipeline: decode -> detect -> crop -> embed -> search -> decide -> sibling check (`observe`),
-then weak boxes kept only when recognized -> dedupe (`select_boxes`).
+then the items among the boxes (the box scorer, or the threshold rule: weak boxes kept only when recognized) ->
+dedupe (`select_boxes`).
 
 Each stage lives in its own module; this one only runs them in order and times them.
 """
@@ -17,6 +18,7 @@ from trayscan.config import PipelineSettings
 from trayscan.errors import GalleryEmptyError
 from trayscan.gallery.index import GalleryIndex
 from trayscan.inference.base import Detection, Detector, Embedder
+from trayscan.pipeline.box_scorer import BoxScorer, box_features
 from trayscan.pipeline.crop import crop_with_padding
 from trayscan.pipeline.decide import Decision, decide
 from trayscan.pipeline.decode import ImageLimits, decode_image
@@ -68,21 +70,28 @@ class Observation:
 
 # Pipeline settings that only choose among observed boxes (`select_boxes`).
 BOX_SETTINGS = frozenset({
-    "detection_threshold", "weak_detection_threshold", "weak_detection_similarity",
+    "box_scorer", "box_score_threshold", "detection_threshold", "weak_detection_threshold", "weak_detection_similarity",
     "duplicate_iou", "duplicate_containment", "duplicate_iou_any_sku", "group_box_coverage",
 })
 
 
-def observation_floor(settings: PipelineSettings) -> float:
-    """The lowest detector score any box these settings keep can have."""
+def active_scorer(settings: PipelineSettings, scorer: BoxScorer | None) -> BoxScorer | None:
+    return scorer if settings.box_scorer else None
+
+
+def observation_floor(settings: PipelineSettings, scorer: BoxScorer | None = None) -> float:
+    """The lowest detector score any box these settings keep can have (the scorer sees every box down to its
+    floor, as in training)."""
+    used = active_scorer(settings, scorer)
+    if used is not None:
+        return used.floor
     return min(settings.detection_threshold, settings.weak_detection_threshold)
 
 
-def select_boxes(observation: Observation, settings: PipelineSettings) -> list[RecognizedBox]:
-    """The items: boxes over the detection threshold, or weak ones recognized well enough; then one box per item."""
-    detections, decisions = observation.detections, observation.decisions
-    items = [
-        i for i, (d, decision) in enumerate(zip(detections, decisions, strict=True))
+def _items_by_rule(observation: Observation, settings: PipelineSettings) -> list[tuple[int, float]]:
+    """Boxes over the detection threshold, or weak ones recognized well enough, with their detector scores."""
+    return [
+        (i, d.score) for i, (d, decision) in enumerate(zip(observation.detections, observation.decisions, strict=True))
         if d.score >= settings.detection_threshold
         or (
             d.score >= settings.weak_detection_threshold
@@ -90,7 +99,31 @@ def select_boxes(observation: Observation, settings: PipelineSettings) -> list[R
             and decision.similarity >= settings.weak_detection_similarity
         )
     ]
-    candidates = [Candidate(detections[i].box, detections[i].score, decisions[i].sku) for i in items]
+
+
+def _items_by_scorer(
+    observation: Observation, settings: PipelineSettings, scorer: BoxScorer
+) -> list[tuple[int, float]]:
+    """Boxes the scorer finds likely enough to be items, with their probabilities."""
+    seen = [i for i, d in enumerate(observation.detections) if d.score >= scorer.floor]
+    features = box_features(
+        [observation.detections[i] for i in seen], [observation.decisions[i] for i in seen]
+    )
+    likely = scorer.probabilities(features)
+    threshold = scorer.threshold if settings.box_score_threshold is None else settings.box_score_threshold
+    return [(i, float(p)) for i, p in zip(seen, likely, strict=True) if p >= threshold]
+
+
+def select_boxes(
+    observation: Observation, settings: PipelineSettings, scorer: BoxScorer | None = None
+) -> list[RecognizedBox]:
+    """The items among the observed boxes (by the scorer when one is given and on, else by the threshold rule),
+    then one box per item, the more certain box first."""
+    detections, decisions = observation.detections, observation.decisions
+    used = active_scorer(settings, scorer)
+    chosen = _items_by_rule(observation, settings) if used is None else _items_by_scorer(observation, settings, used)
+    items = [i for i, _ in chosen]
+    candidates = [Candidate(detections[i].box, certainty, decisions[i].sku) for i, certainty in chosen]
     kept = dedupe(candidates, settings.duplicate_iou, settings.duplicate_containment, settings.duplicate_iou_any_sku)
     kept = drop_group_boxes([c.box for c in candidates], kept, settings.group_box_coverage)
     return [RecognizedBox(detections[i].box, detections[i].score, decisions[i]) for i in (items[k] for k in kept)]
@@ -100,12 +133,18 @@ class Stages:
     """The per-image stages with their settings; shared by checkout, enrolment and re-embedding."""
 
     def __init__(
-        self, detector: Detector, embedder: Embedder, settings: PipelineSettings, limits: ImageLimits
+        self,
+        detector: Detector,
+        embedder: Embedder,
+        settings: PipelineSettings,
+        limits: ImageLimits,
+        box_scorer: BoxScorer | None = None,
     ) -> None:
         self.detector = detector
         self.embedder = embedder
         self.settings = settings
         self.limits = limits
+        self.box_scorer = box_scorer  # trained for this detector + embedder; None: the threshold rule
 
     def decode(self, data: bytes) -> np.ndarray:
         return decode_image(data, self.limits)
@@ -137,8 +176,9 @@ class Recognizer:
 
     def recognize(self, data: bytes) -> Recognition:
         start = time.perf_counter()
-        observation = self.observe(data, observation_floor(self.stages.settings))
-        boxes = select_boxes(observation, self.stages.settings)
+        settings, scorer = self.stages.settings, self.stages.box_scorer
+        observation = self.observe(data, observation_floor(settings, scorer))
+        boxes = select_boxes(observation, settings, scorer)
         timings = {**observation.timings_ms, "total": round((time.perf_counter() - start) * 1000.0, 2)}
         return Recognition(boxes=boxes, timings_ms=timings, gallery_version=observation.gallery_version)
 

@@ -10,6 +10,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "embedder-eval": ("trayscan.train.embedder_eval", "recall@1 on novel SKUs and speed of an exported embedder"),
     "detector": ("trayscan.train.detector", "train + export the PicoDet mainbody detector"),
     "detector-export": ("trayscan.train.det_export", "export detector weights: Paddle inference + NMS, ONNX"),
+    "box-scorer": ("trayscan.train.box_scorer", "learn which observed boxes are items, on validation trays"),
     "detector-eval": ("trayscan.train.det_eval", "recall/AP50 on held-out trays and speed of an exported detector"),
 }
 

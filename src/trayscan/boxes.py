@@ -1,0 +1,40 @@
+"""Box geometry shared by the pipeline, the metrics and training: boxes are (x1, y1, x2, y2) in pixels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+BoxRows = np.ndarray | Sequence[Sequence[float]]
+
+
+def _rows(boxes: BoxRows) -> np.ndarray:
+    return np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+
+
+def areas(boxes: BoxRows) -> np.ndarray:
+    rows = _rows(boxes)
+    return np.clip(rows[:, 2] - rows[:, 0], 0, None) * np.clip(rows[:, 3] - rows[:, 1], 0, None)
+
+
+def intersection_matrix(a: BoxRows, b: BoxRows) -> np.ndarray:
+    """Shared area of every box of `a` [N] with every box of `b` [M]: [N, M]."""
+    ra, rb = _rows(a), _rows(b)
+    width = np.minimum(ra[:, None, 2], rb[None, :, 2]) - np.maximum(ra[:, None, 0], rb[None, :, 0])
+    height = np.minimum(ra[:, None, 3], rb[None, :, 3]) - np.maximum(ra[:, None, 1], rb[None, :, 1])
+    return np.clip(width, 0, None) * np.clip(height, 0, None)
+
+
+def iou_matrix(a: BoxRows, b: BoxRows) -> np.ndarray:
+    """IoU of every box of `a` with every box of `b`: [N, M] (0 where a union is empty)."""
+    shared = intersection_matrix(a, b)
+    union = areas(a)[:, None] + areas(b)[None, :] - shared
+    return np.where(union > 0, shared / np.where(union > 0, union, 1.0), 0.0)
+
+
+def inside_matrix(a: BoxRows, b: BoxRows) -> np.ndarray:
+    """The share of each box of `a` that lies inside each box of `b`: [N, M] (0 for an empty box of `a`)."""
+    shared = intersection_matrix(a, b)
+    own = areas(a)[:, None]
+    return np.where(own > 0, shared / np.where(own > 0, own, 1.0), 0.0)
