@@ -130,7 +130,13 @@ class PipelineSettings(BaseModel):
     weak_detection_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
     weak_detection_similarity: float = Field(default=0.8, ge=-1.0, le=1.0)
     # Choose boxes by the models' box scorer (models.box_scorer_dir) where one is loaded. Its probability threshold
-    # is the scorer's own (chosen on its training trays) unless box_score_threshold is set.
+    # is the scorer's own (chosen on its training trays) unless box_score_threshold is set. Session 10, `make
+    # calibrate` (bench/CALIBRATION-val-box-scorer.md, in-sample for the scorer): its 0.45 with similarity 0.7 has
+    # 56 of 150 exact (the rule 50) at the same ACD 2.247; similarity 0.65 with 0.4 had 57, ACD 2.153, but on the
+    # 100 train-SKU validation trays 0.65 was worse on all three (29-30 against 31 exact, ACD 2.44 against 2.34),
+    # so 0.7 stays. It also guards against products nobody enrolled: with only train SKUs enrolled, the 1,518 novel
+    # items of the 150 validation trays were billed as some enrolled SKU 35 times at 0.7, 95 at 0.65, 161 at 0.6
+    # (the rest stay `unrecognized`; `trayscan eval ... --split train --sweep similarity_threshold=0.6,0.65,0.7`).
     box_scorer: bool = True
     box_score_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     max_detections: int = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -19,6 +20,21 @@ def test_rec_preprocess_converts_bgr_to_rgb_and_normalises() -> None:
     assert batch.shape == (2, 3, 8, 8) and batch.dtype == np.float32
     np.testing.assert_allclose(batch[0, 0], 1.0)  # R channel first, (1 - 0.5) / 0.5
     np.testing.assert_allclose(batch[0, 1:], -1.0)
+
+
+def test_rec_preprocess_table_gives_the_per_pixel_formula_exactly() -> None:
+    # The normalisation is a lookup table; it must equal (x * scale - mean) / std computed pixel by pixel.
+    ops = [{"ResizeImage": {"size": 16}},
+           {"NormalizeImage": {"scale": 0.00392157, "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}},
+           {"ToCHWImage": None}]
+    pre = RecPreprocess.from_transform_ops(ops)
+    rng = np.random.default_rng(0)
+    crops = [rng.integers(0, 256, (int(h), int(w), 3), dtype=np.uint8) for h, w in rng.integers(5, 40, (4, 2))]
+    mean, std = np.float32(pre.mean), np.float32(pre.std)
+    for crop, got in zip(crops, pre(crops), strict=True):
+        rgb = cv2.resize(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB), (16, 16), interpolation=pre.interpolation)
+        expected = ((rgb.astype(np.float32) * np.float32(pre.scale) - mean) / std).transpose(2, 0, 1)
+        assert np.array_equal(got, expected)
 
 
 @pytest.mark.parametrize("ops", [REC_OPS[1:], [{"CropImage": {"size": 8}}, *REC_OPS], [{"ResizeImage": {"resize_short": 8}}]])

@@ -49,7 +49,14 @@ from trayscan.evaluation.runner import (
 )
 from trayscan.inference.base import Detector, Embedder
 from trayscan.pipeline.box_scorer import BoxScorer
-from trayscan.pipeline.recognize import BOX_SETTINGS, Recognizer, Stages, active_scorer, observation_floor
+from trayscan.pipeline.recognize import (
+    BOX_SETTINGS,
+    Recognizer,
+    Stages,
+    active_scorer,
+    observation_floor,
+    score_threshold,
+)
 
 PIPELINES = ("trayscan", "ppshitu")
 
@@ -212,8 +219,7 @@ def box_selection(settings: Settings, loaded: BoxScorer | None) -> str:
     scorer = active_scorer(settings.pipeline, loaded)
     if scorer is None:
         return "trayscan's boxes chosen by the threshold rule (no box scorer for these models, or box_scorer off)"
-    chosen = settings.pipeline.box_score_threshold
-    threshold = scorer.threshold if chosen is None else chosen
+    threshold = score_threshold(settings.pipeline, scorer)
     return f"trayscan's boxes chosen by the box scorer in {settings.models.box_scorer_dir} (threshold {threshold:g})"
 
 

@@ -79,6 +79,11 @@ def active_scorer(settings: PipelineSettings, scorer: BoxScorer | None) -> BoxSc
     return scorer if settings.box_scorer else None
 
 
+def score_threshold(settings: PipelineSettings, scorer: BoxScorer) -> float:
+    """The scorer's own threshold unless the settings override it."""
+    return scorer.threshold if settings.box_score_threshold is None else settings.box_score_threshold
+
+
 def observation_floor(settings: PipelineSettings, scorer: BoxScorer | None = None) -> float:
     """The lowest detector score any box these settings keep can have (the scorer sees every box down to its
     floor, as in training)."""
@@ -110,7 +115,7 @@ def _items_by_scorer(
         [observation.detections[i] for i in seen], [observation.decisions[i] for i in seen]
     )
     likely = scorer.probabilities(features)
-    threshold = scorer.threshold if settings.box_score_threshold is None else settings.box_score_threshold
+    threshold = score_threshold(settings, scorer)
     return [(i, float(p)) for i, p in zip(seen, likely, strict=True) if p >= threshold]
 
 
