@@ -104,7 +104,8 @@ class BoxScorer:
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
-        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.weights) + self.bias)))
+        logits = np.clip(z @ np.asarray(self.weights) + self.bias, -50.0, 50.0)  # no overflow in exp
+        return 1.0 / (1.0 + np.exp(-logits))
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
@@ -117,6 +118,9 @@ class BoxScorer:
         data = json.loads((folder / FILE_NAME).read_text())
         if data.pop("format", None) != FORMAT or data.get("features") != list(BOX_FEATURES):
             raise ValueError(f"{folder / FILE_NAME} was made for other box features: retrain it")
+        sizes = {len(data[key]) for key in ("mean", "scale", "weights")}
+        if sizes != {len(BOX_FEATURES)} or min(data["scale"]) <= 0 or not 0.0 <= data["threshold"] <= 1.0:
+            raise ValueError(f"{folder / FILE_NAME} is damaged: one mean, scale > 0 and weight per feature needed")
         return cls(**data)
 
 

@@ -116,10 +116,20 @@ def test_saved_scorer_loads_only_for_its_models(tmp_path: Path, caplog: pytest.L
     assert load_box_scorer(None, "det", "emb") is None
     with pytest.raises(FileNotFoundError, match="box_scorer_dir"):
         load_box_scorer(tmp_path / "missing", "det", "emb")
-    text = (tmp_path / FILE_NAME).read_text().replace('"score"', '"another"')
-    (tmp_path / FILE_NAME).write_text(text)
+    saved = (tmp_path / FILE_NAME).read_text()
+    (tmp_path / FILE_NAME).write_text(saved.replace('"score"', '"another"'))
     with pytest.raises(ValueError, match="retrain"):
         BoxScorer.load(tmp_path)
+    replace(scorer, weights=scorer.weights[:-1]).save(tmp_path)
+    with pytest.raises(ValueError, match="damaged"):
+        BoxScorer.load(tmp_path)
+
+
+def test_extreme_features_give_probabilities_not_overflow() -> None:
+    features = np.zeros((2, len(BOX_FEATURES)))
+    features[0, 0], features[1, 0] = 1e6, -1e6
+    with np.errstate(over="raise"):
+        assert score_only().probabilities(features).tolist() == pytest.approx([1.0, 0.0])
 
 
 def test_the_shipped_scorer_is_trained_for_the_starter_models() -> None:
