@@ -54,6 +54,16 @@ def test_trains_a_scorer_that_tells_items_from_decoys(
     assert printed.count(f"| {len(TRAYS)} | {len(TRAYS)} | 0.000 |") >= 4
 
 
+def test_a_world_without_wrong_boxes_teaches_nothing(
+    world: Path, tmp_path: Path, detector: BlobDetector, embedder: HistogramEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fake detector finds exactly the items: no box to learn to drop, so the command says so.
+    monkeypatch.setattr(lifespan, "load_models", lambda settings: (detector, embedder))
+    with pytest.raises(SystemExit, match="nothing to tell apart"):
+        command.main(["--world", str(world), "--out", str(tmp_path / "scorer"), "--quiet"])
+    assert not (tmp_path / "scorer").exists()
+
+
 def test_a_world_without_annotations_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="annotations.json not found"):
         command.observe_world(str(tmp_path), None, (None, None), 0.3, True, tmp_path)  # type: ignore[arg-type]

@@ -94,7 +94,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 50) -> tu
     penalty = np.full(z.shape[1], l2)
     penalty[-1] = 0.0  # the bias is not shrunk
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(z @ theta)))
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ theta, -50.0, 50.0)))
         gradient = z.T @ (p - y) + penalty * theta
         hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty) + 1e-9 * np.eye(z.shape[1])
         step = np.linalg.solve(hessian, gradient)
@@ -115,6 +115,8 @@ def receipts(worlds: list[World], settings: Settings, scorer: BoxScorer | None) 
 def fit(worlds: list[World], settings: Settings, floor: float, l2: float, names: tuple[str, str]) -> BoxScorer:
     """A scorer fitted on the worlds, with the threshold that gives them the most exact receipts (then least ACD)."""
     x, y = examples(worlds, floor)
+    if len(y) == 0 or y.min() == y.max():
+        raise SystemExit("every observed box is an item, or none is: there is nothing to tell apart (more trays?)")
     mean, scale, weights, bias = fit_logistic(x, y, l2)
     scorer = BoxScorer(
         mean.tolist(), scale.tolist(), weights.tolist(), bias, 0.5, floor, *names,
