@@ -97,6 +97,15 @@ class SiblingCheckSettings(BaseModel):
     # bench/CALIBRATION-val-session9-images-per-sku.md; its times are not comparable: the first run made the views).
     images_per_sku: int = Field(default=3, ge=1, le=20)
     neighbours: int = Field(default=20, ge=1, le=100, description="gallery images searched per crop for it")
+    # The check overrules the embedding's SKU only when another candidate's print matches the crop by at least this
+    # much more (correlation). Session 10: on captured checks of both validation worlds (one-off script) the answers
+    # it broke had small leads (median 0.03-0.06), those it fixed large ones (0.13-0.20), and 0.025 gave 32 / 56
+    # exact receipts (train / novel validation trays) against 31 / 56 at a lower ACD. It did not hold elsewhere
+    # (box scorer retrained for it, `trayscan eval --sweep sibling_check.switch_margin=0,0.025`): 200 train-SKU
+    # trays made later 53 against 55 exact, ACD 2.455 against 2.350; with each value's own scorer, the 500 held-out
+    # novel trays 128 against 124, ACD 2.826 against 2.816, and the 50 end-to-end trays 16 and 16, ACD 2.22 against
+    # 2.28. No clear gain: off.
+    switch_margin: float = Field(default=0.0, ge=0.0, le=2.0)
     detail_side: int = Field(default=320, ge=64, le=1024, description="long side (px) of the compared views")
     cache_images: int = Field(
         default=2048, ge=0, description="gallery views kept in memory (about 150 kB each)"

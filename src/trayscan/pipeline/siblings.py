@@ -143,4 +143,7 @@ def check_siblings(
     scores = pick_sibling(detail_view(crop, check.detail_side), photos)
     if scores is None:
         return decision
-    return redecide(decision, neighbours, max(scores, key=lambda sku: scores[sku]))
+    best = max(scores, key=lambda sku: scores[sku])
+    if decision.sku is None or scores[best] - scores[decision.sku] < check.switch_margin:
+        return decision  # no clear lead over the embedding's answer
+    return redecide(decision, neighbours, best)

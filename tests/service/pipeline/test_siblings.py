@@ -107,6 +107,15 @@ def test_check_siblings_turns_a_wrong_nearest_pack_size_into_the_right_one(
     checked = check_siblings(details, crop, decision, neighbours, SiblingCheckSettings(), threshold=0.7)
     assert checked.sku == "TS0070" and checked.similarity == 0.94
     assert sorted(asked) == [1, 2, 3, 4]
+    # The right pack size leads by far: a switch margin short of its lead still lets the check overrule.
+    scores = pick_sibling(detail_view(crop, SIDE), {"TS0068": [views[1], views[3]], "TS0070": [views[2], views[4]]})
+    assert scores is not None
+    lead = scores["TS0070"] - scores["TS0068"]
+    assert lead > 0.05
+    below = SiblingCheckSettings(switch_margin=lead * 0.9)
+    assert check_siblings(details, crop, decision, neighbours, below, threshold=0.7).sku == "TS0070"
+    above = SiblingCheckSettings(switch_margin=lead * 1.1)  # a lead this small does not overrule the embedding
+    assert check_siblings(details, crop, decision, neighbours, above, threshold=0.7) == decision
     off = SiblingCheckSettings(margin=0.005)  # no rival that close: the embedding's answer stands, no work done
     asked.clear()
     assert check_siblings(details, crop, decision, neighbours, off, threshold=0.7) == decision and asked == []
