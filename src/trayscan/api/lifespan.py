@@ -64,7 +64,10 @@ def index_params(settings: Settings) -> IndexParams:
 
 def build_stages(settings: Settings, detector: Detector, embedder: Embedder) -> Stages:
     limits = ImageLimits(settings.limits.max_upload_bytes, settings.limits.max_pixels)
-    scorer = load_box_scorer(settings.models.box_scorer_dir, detector.name, embedder.name)
+    models = settings.models
+    scorer = load_box_scorer(
+        models.box_scorer_dir, detector.name, embedder.name, (models.detector_dir, models.embedder_dir)
+    )
     return Stages(detector, embedder, settings.pipeline, limits, scorer)
 
 

@@ -198,7 +198,8 @@ def run_in_process(
     catalog_csv, enrol_dir = _catalog_paths(args)
     if not catalog_csv.is_file():
         raise FileNotFoundError(f"catalog CSV not found: {catalog_csv} (give --catalog)")
-    detector, embedder = load_models(model_settings(settings, args))
+    settings = model_settings(settings, args)  # the service checks the box scorer against these model folders
+    detector, embedder = load_models(settings)
     with tempfile.TemporaryDirectory(prefix="trayscan-eval-") as tmp:
         service = empty_service(detector, embedder, settings, args.workdir or Path(tmp))
         try:

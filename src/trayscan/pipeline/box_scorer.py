@@ -4,11 +4,13 @@ The threshold rule (detection score, or a weaker score with a good match in the 
 time. A box on part of an item, a second box on one item, or a box around two items can score well and match
 well; what gives them away is the boxes around them. The scorer is a logistic regression over a few such
 features of each box (`BOX_FEATURES`), trained by `trayscan train box-scorer` on validation trays for one
-detector + embedder pair, whose scores and similarities it has learned: with other models it is not used.
+detector + embedder pair, whose scores and similarities it has learned: with other models, or the same models
+retrained (their weights files' fingerprints differ), it is not used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -25,7 +27,8 @@ from trayscan.pipeline.decide import Decision
 log = logging.getLogger(__name__)
 
 FILE_NAME = "box_scorer.json"
-FORMAT = 1
+FORMAT = 2  # 2: with the weights fingerprints of its models
+WEIGHTS_SUFFIXES = (".onnx", ".pdiparams")
 CONFIDENT_SCORE = 0.5  # boxes this sure set the tray's typical item size
 NEIGHBOUR_SCORE = 0.4  # boxes this sure count as items another box may hold
 HELD_SHARE = 0.7  # a box this much inside another is held by it
@@ -99,6 +102,8 @@ class BoxScorer:
     floor: float  # detector score of the weakest box it was trained on: observe down to it
     detector: str  # the models whose scores and similarities it learned
     embedder: str
+    detector_weights: str = ""  # `weights_fingerprint` of each model's folder
+    embedder_weights: str = ""
     features: list[str] = field(default_factory=lambda: list(BOX_FEATURES))
     trained_on: dict[str, Any] = field(default_factory=dict)
 
@@ -124,8 +129,21 @@ class BoxScorer:
         return cls(**data)
 
 
-def load_box_scorer(folder: Path | None, detector: str, embedder: str) -> BoxScorer | None:
-    """The scorer in `folder` when it was trained for these models; None (the threshold rule) otherwise."""
+def weights_fingerprint(model_dir: Path) -> str:
+    """A short hash of a model folder's weights files (ONNX and Paddle), to tell a retrained model from its
+    predecessor of the same name."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in model_dir.iterdir() if p.suffix in WEIGHTS_SUFFIXES):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_box_scorer(
+    folder: Path | None, detector: str, embedder: str, model_dirs: tuple[Path, Path] | None = None
+) -> BoxScorer | None:
+    """The scorer in `folder` when it was trained for these models (names, and the weights in `model_dirs` =
+    (detector folder, embedder folder) when given); None (the threshold rule) otherwise."""
     if folder is None:
         return None
     if not (folder / FILE_NAME).is_file():
@@ -139,4 +157,12 @@ def load_box_scorer(folder: Path | None, detector: str, embedder: str) -> BoxSco
             folder, scorer.detector, scorer.embedder, detector, embedder,
         )
         return None
+    if model_dirs is not None:
+        weights = tuple(weights_fingerprint(d) for d in model_dirs)
+        if weights != (scorer.detector_weights, scorer.embedder_weights):
+            log.warning(
+                "box scorer %s was trained for other weights of %s + %s (retrained since?): boxes are chosen by "
+                "the threshold rule; retrain the scorer (`make box-scorer`)", folder, detector, embedder,
+            )
+            return None
     return scorer

@@ -30,7 +30,7 @@ from trayscan.evaluation.data import Tray, load_annotations
 from trayscan.evaluation.local import empty_service, enrol_catalog, read_catalog
 from trayscan.evaluation.metrics import CheckoutMetrics, PredictedItem, evaluate, match_boxes
 from trayscan.evaluation.runner import ObservedTray, observe_trays, replay
-from trayscan.pipeline.box_scorer import BOX_FEATURES, BoxScorer, box_features
+from trayscan.pipeline.box_scorer import BOX_FEATURES, BoxScorer, box_features, weights_fingerprint
 from trayscan.pipeline.recognize import Observation
 
 THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(9))  # 0.30 ... 0.70
@@ -112,14 +112,14 @@ def receipts(worlds: list[World], settings: Settings, scorer: BoxScorer | None) 
     return evaluate(trays, [run.predictions for run in runs]).overall.checkout
 
 
-def fit(worlds: list[World], settings: Settings, floor: float, l2: float, names: tuple[str, str]) -> BoxScorer:
+def fit(worlds: list[World], settings: Settings, floor: float, l2: float, models: tuple[str, ...]) -> BoxScorer:
     """A scorer fitted on the worlds, with the threshold that gives them the most exact receipts (then least ACD)."""
     x, y = examples(worlds, floor)
     if len(y) == 0 or y.min() == y.max():
         raise SystemExit("every observed box is an item, or none is: there is nothing to tell apart (more trays?)")
     mean, scale, weights, bias = fit_logistic(x, y, l2)
     scorer = BoxScorer(
-        mean.tolist(), scale.tolist(), weights.tolist(), bias, 0.5, floor, *names,
+        mean.tolist(), scale.tolist(), weights.tolist(), bias, 0.5, floor, *models,
         trained_on={"boxes": len(y), "items": int(y.sum())},
     )
 
@@ -164,12 +164,14 @@ def main(argv: list[str]) -> int:
     settings = settings.model_copy(update={"models": settings.models.model_copy(update={"box_scorer_dir": None})})
     detector, embedder = lifespan.load_models(settings)
     names = (detector.name, embedder.name)
+    # Names, then the weights' fingerprints: the scorer is used only with exactly these models.
+    models = (*names, weights_fingerprint(settings.models.detector_dir), weights_fingerprint(settings.models.embedder_dir))
     with tempfile.TemporaryDirectory(prefix="trayscan-box-scorer-") as tmp:
         worlds = [
             observe_world(spec, settings, (detector, embedder), args.floor, args.quiet, Path(tmp))
             for spec in args.world
         ]
-    scorer = fit(worlds, settings, args.floor, args.l2, names)
+    scorer = fit(worlds, settings, args.floor, args.l2, models)
     scorer = replace(scorer, trained_on={
         **scorer.trained_on,
         "worlds": [f"{w.folder}:{w.split}" for w in worlds],
@@ -187,7 +189,7 @@ def main(argv: list[str]) -> int:
         print(_line(f"{world.folder.name}, this scorer (trained on it)", receipts([world], settings, scorer), count))
         others = [w for w in worlds if w is not world]
         if others:
-            held_out = fit(others, settings, args.floor, args.l2, names)
+            held_out = fit(others, settings, args.floor, args.l2, models)
             print(_line(
                 f"{world.folder.name}, a scorer fitted on the other worlds only (threshold {held_out.threshold})",
                 receipts([world], settings, held_out), count,

@@ -13,7 +13,14 @@ import pytest
 from trayscan.boxes import inside_matrix, iou_matrix
 from trayscan.config import PipelineSettings
 from trayscan.inference.base import Detection
-from trayscan.pipeline.box_scorer import BOX_FEATURES, FILE_NAME, BoxScorer, box_features, load_box_scorer
+from trayscan.pipeline.box_scorer import (
+    BOX_FEATURES,
+    FILE_NAME,
+    BoxScorer,
+    box_features,
+    load_box_scorer,
+    weights_fingerprint,
+)
 from trayscan.pipeline.decide import Decision
 from trayscan.pipeline.recognize import BOX_SETTINGS, Observation, observation_floor, select_boxes
 from trayscan.pipeline.search import Neighbour
@@ -125,6 +132,27 @@ def test_saved_scorer_loads_only_for_its_models(tmp_path: Path, caplog: pytest.L
         BoxScorer.load(tmp_path)
 
 
+def test_a_retrained_model_of_the_same_name_does_not_get_the_old_scorer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    detector_dir, embedder_dir = tmp_path / "det", tmp_path / "emb"
+    for folder in (detector_dir, embedder_dir):
+        folder.mkdir()
+        (folder / "model.onnx").write_bytes(b"weights of " + folder.name.encode())
+        (folder / "MODEL_CARD.md").write_text("not weights")
+    dirs = (detector_dir, embedder_dir)
+    fingerprints = (weights_fingerprint(detector_dir), weights_fingerprint(embedder_dir))
+    scorer = replace(score_only(), detector_weights=fingerprints[0], embedder_weights=fingerprints[1])
+    scorer.save(tmp_path / "scorer")
+    assert load_box_scorer(tmp_path / "scorer", "det", "emb", dirs) == scorer
+    (detector_dir / "MODEL_CARD.md").write_text("a new card changes nothing")
+    assert load_box_scorer(tmp_path / "scorer", "det", "emb", dirs) == scorer
+    (detector_dir / "model.onnx").write_bytes(b"retrained weights")
+    with caplog.at_level(logging.WARNING):
+        assert load_box_scorer(tmp_path / "scorer", "det", "emb", dirs) is None
+    assert "other weights" in caplog.text
+
+
 def test_extreme_features_give_probabilities_not_overflow() -> None:
     features = np.zeros((2, len(BOX_FEATURES)))
     features[0, 0], features[1, 0] = 1e6, -1e6
@@ -133,10 +161,12 @@ def test_extreme_features_give_probabilities_not_overflow() -> None:
 
 
 def test_the_shipped_scorer_is_trained_for_the_starter_models() -> None:
-    from trayscan.config import ModelSettings
+    from tests.starter_models import starter_model_settings
 
-    folder = ModelSettings().box_scorer_dir
-    assert folder is not None
-    scorer = BoxScorer.load(folder)
-    assert (scorer.detector, scorer.embedder) == ("mainbody", "lcnet+rot4")
+    models = starter_model_settings()
+    assert models.box_scorer_dir is not None
+    scorer = load_box_scorer(
+        models.box_scorer_dir, "mainbody", "lcnet+rot4", (models.detector_dir, models.embedder_dir)
+    )
+    assert scorer is not None  # names and weights match the shipped models
     assert 0.0 < scorer.threshold < 1.0 and scorer.trained_on["trays"] >= 100
