@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from tqdm import tqdm
 
 from trayscan.api import lifespan
 from trayscan.api.services import Services
@@ -46,6 +45,7 @@ from trayscan.evaluation.runner import (
     observe_trays,
     replay,
     run_trays,
+    tray_progress,
 )
 from trayscan.inference.base import Detector, Embedder
 from trayscan.pipeline.box_scorer import BoxScorer
@@ -180,13 +180,6 @@ def varied(settings: PipelineSettings, changes: dict[str, float]) -> PipelineSet
     return PipelineSettings.model_validate(data)
 
 
-def _progress(quiet: bool) -> Any:
-    def progress(items: Any, total: int, description: str) -> Any:
-        return items if quiet else tqdm(items, total=total, desc=description, unit="tray", file=sys.stderr)
-
-    return progress
-
-
 def _catalog_paths(args: argparse.Namespace) -> tuple[Path, Path]:
     folder = args.annotations.parent
     return args.catalog or folder / "catalog.csv", args.enrol or folder / "enrol"
@@ -204,7 +197,7 @@ def run_in_process(
         service = empty_service(detector, embedder, settings, args.workdir or Path(tmp))
         try:
             rows = read_catalog(catalog_csv, settings)
-            build = enrol_catalog(service, rows, enrol_dir, args.split, _progress(args.quiet))
+            build = enrol_catalog(service, rows, enrol_dir, args.split, tray_progress(args.quiet))
             notes.append(
                 f"gallery enrolled in-process through the service's enrolment code: {build.products_created} "
                 f"products, {build.images_enrolled} images from {enrol_dir} (split {args.split}); "
@@ -232,7 +225,7 @@ def _run_pipelines(args: argparse.Namespace, service: Services, trays: TraySet) 
     chosen = PIPELINES if args.pipeline == "both" else (args.pipeline,)
     results = {}
     for name in chosen:
-        runs = run_trays(trays.trays, args.images, InProcess(recognizers[name]), _progress(args.quiet), name)
+        runs = run_trays(trays.trays, args.images, InProcess(recognizers[name]), tray_progress(args.quiet), name)
         results[name] = _score(name, trays, runs)
     for group in observation_groups(args.sweep):
         results.update(_run_sweep_group(args, service.recognizer, trays, group))
@@ -260,7 +253,7 @@ def _run_sweep_group(
     floor = min(observation_floor(varied(observing.settings, combo), stages.box_scorer) for combo in group)
     recognizer = Recognizer(observing, base.gallery, base.labels, base.details)
     label = " ".join(f"{k}={v:g}" for k, v in shared.items()) or "sweep"
-    observed = observe_trays(trays.trays, args.images, recognizer, floor, _progress(args.quiet), label)
+    observed = observe_trays(trays.trays, args.images, recognizer, floor, tray_progress(args.quiet), label)
     results = {}
     for combo in group:
         name = "trayscan " + " ".join(f"{k}={v:g}" for k, v in combo.items())
@@ -288,7 +281,7 @@ def run_over_http(
             )
     else:
         notes.append(f"the gallery of {args.url} was used as it is (no enrolment)")
-    runs = run_trays(trays.trays, args.images, OverHttp(client), _progress(args.quiet), "trayscan (http)")
+    runs = run_trays(trays.trays, args.images, OverHttp(client), tray_progress(args.quiet), "trayscan (http)")
     return {"trayscan": _score("trayscan", trays, runs)}
 
 

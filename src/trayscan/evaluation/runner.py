@@ -7,11 +7,14 @@ back. A tray that fails (an error status, a refused image) is kept with no predi
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+
+from tqdm import tqdm
 
 from trayscan.config import PipelineSettings
 from trayscan.errors import TrayscanError
@@ -27,6 +30,15 @@ Progress = Callable[[Iterable[T], int, str], Iterable[T]]
 
 def no_progress(items: Iterable[T], total: int, description: str) -> Iterable[T]:
     return items
+
+
+def tray_progress(quiet: bool) -> Progress[Any]:
+    """Progress bars on stderr, or none when `quiet`."""
+
+    def progress(items: Iterable[Any], total: int, description: str) -> Iterable[Any]:
+        return items if quiet else tqdm(items, total=total, desc=description, unit="tray", file=sys.stderr)
+
+    return progress
 
 
 @dataclass(frozen=True)
@@ -152,7 +164,9 @@ def replay(
     return [
         TrayRun([], tray.latency_ms, error=tray.error) if tray.observation is None
         else TrayRun(
-            from_boxes(select_boxes(tray.observation, settings, scorer)), tray.latency_ms, dict(tray.observation.timings_ms)
+            from_boxes(select_boxes(tray.observation, settings, scorer)),
+            tray.latency_ms,
+            dict(tray.observation.timings_ms),
         )
         for tray in observed
     ]

@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from trayscan.api import lifespan
 from trayscan.config import Settings, load_settings
 from trayscan.evaluation.data import Tray, load_annotations
 from trayscan.evaluation.local import empty_service, enrol_catalog, read_catalog
 from trayscan.evaluation.metrics import CheckoutMetrics, PredictedItem, evaluate, match_boxes
-from trayscan.evaluation.runner import ObservedTray, observe_trays, replay
+from trayscan.evaluation.runner import ObservedTray, observe_trays, replay, tray_progress
 from trayscan.pipeline.box_scorer import BOX_FEATURES, BoxScorer, box_features, weights_fingerprint
 from trayscan.pipeline.recognize import Observation
 
@@ -142,11 +140,7 @@ def observe_world(spec: str, settings: Settings, models: tuple[Any, Any], floor:
     try:
         enrol_catalog(service, read_catalog(folder / "catalog.csv", settings), folder / "enrol", split)
         trays = load_annotations(annotations).trays
-
-        def progress(items: Any, total: int, description: str) -> Any:
-            return items if quiet else tqdm(items, total=total, desc=description, unit="tray", file=sys.stderr)
-
-        observed = observe_trays(trays, folder, service.recognizer, floor, progress, folder.name)
+        observed = observe_trays(trays, folder, service.recognizer, floor, tray_progress(quiet), folder.name)
     finally:
         service.catalog.close()
     return World(folder, split, trays, observed)
