@@ -90,6 +90,15 @@ def box_features(detections: Sequence[Detection], decisions: Sequence[Decision])
     ], axis=1)
 
 
+def features_from(
+    detections: Sequence[Detection], decisions: Sequence[Decision], floor: float
+) -> tuple[list[int], np.ndarray]:
+    """The boxes scored >= floor (their indices) and their features among one another: what the scorer sees, in
+    the service and in training alike."""
+    seen = [i for i, d in enumerate(detections) if d.score >= floor]
+    return seen, box_features([detections[i] for i in seen], [decisions[i] for i in seen])
+
+
 @dataclass(frozen=True)
 class BoxScorer:
     """Standardised features -> logistic regression -> the probability that a box is an item of its own."""

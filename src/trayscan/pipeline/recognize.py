@@ -18,7 +18,7 @@ from trayscan.config import PipelineSettings
 from trayscan.errors import GalleryEmptyError
 from trayscan.gallery.index import GalleryIndex
 from trayscan.inference.base import Detection, Detector, Embedder
-from trayscan.pipeline.box_scorer import BoxScorer, box_features
+from trayscan.pipeline.box_scorer import BoxScorer, features_from
 from trayscan.pipeline.crop import crop_with_padding
 from trayscan.pipeline.decide import Decision, decide
 from trayscan.pipeline.decode import ImageLimits, decode_image
@@ -110,10 +110,7 @@ def _items_by_scorer(
     observation: Observation, settings: PipelineSettings, scorer: BoxScorer
 ) -> list[tuple[int, float]]:
     """Boxes the scorer finds likely enough to be items, with their probabilities."""
-    seen = [i for i, d in enumerate(observation.detections) if d.score >= scorer.floor]
-    features = box_features(
-        [observation.detections[i] for i in seen], [observation.decisions[i] for i in seen]
-    )
+    seen, features = features_from(observation.detections, observation.decisions, scorer.floor)
     likely = scorer.probabilities(features)
     threshold = score_threshold(settings, scorer)
     return [(i, float(p)) for i, p in zip(seen, likely, strict=True) if p >= threshold]

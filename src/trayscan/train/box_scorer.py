@@ -28,8 +28,8 @@ from trayscan.evaluation.data import Tray, load_annotations
 from trayscan.evaluation.local import empty_service, enrol_catalog, read_catalog
 from trayscan.evaluation.metrics import CheckoutMetrics, PredictedItem, evaluate, match_boxes
 from trayscan.evaluation.runner import ObservedTray, observe_trays, replay, tray_progress
-from trayscan.pipeline.box_scorer import BOX_FEATURES, BoxScorer, box_features, weights_fingerprint
-from trayscan.pipeline.recognize import Observation
+from trayscan.inference.base import Detection
+from trayscan.pipeline.box_scorer import BOX_FEATURES, BoxScorer, features_from, weights_fingerprint
 
 THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(9))  # 0.30 ... 0.70
 
@@ -56,30 +56,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def box_labels(observation: Observation, tray: Tray) -> np.ndarray:
+def box_labels(detections: list[Detection], tray: Tray) -> np.ndarray:
     """1 for each box that claims a true item at IoU >= 0.5, best score first (the metrics' matching)."""
-    predicted = [PredictedItem(d.box, d.score, None) for d in observation.detections]
+    predicted = [PredictedItem(d.box, d.score, None) for d in detections]
     return np.array([m is not None for m in match_boxes([item.box for item in tray.items], predicted)], float)
-
-
-def above(observation: Observation, floor: float) -> Observation:
-    keep = [i for i, d in enumerate(observation.detections) if d.score >= floor]
-    return replace(
-        observation,
-        detections=[observation.detections[i] for i in keep],
-        decisions=[observation.decisions[i] for i in keep],
-    )
 
 
 def examples(worlds: list[World], floor: float) -> tuple[np.ndarray, np.ndarray]:
     features, labels = [np.zeros((0, len(BOX_FEATURES)))], [np.zeros(0)]
     for world in worlds:
-        for tray, seen in zip(world.trays, world.observed, strict=True):
-            if seen.observation is None:
+        for tray, observed in zip(world.trays, world.observed, strict=True):
+            if observed.observation is None:
                 continue
-            observation = above(seen.observation, floor)
-            features.append(box_features(observation.detections, observation.decisions))
-            labels.append(box_labels(observation, tray))
+            detections = observed.observation.detections
+            seen, tray_features = features_from(detections, observed.observation.decisions, floor)
+            features.append(tray_features)
+            labels.append(box_labels([detections[i] for i in seen], tray))
     return np.concatenate(features), np.concatenate(labels)
 
 
@@ -110,14 +102,15 @@ def receipts(worlds: list[World], settings: Settings, scorer: BoxScorer | None) 
     return evaluate(trays, [run.predictions for run in runs]).overall.checkout
 
 
-def fit(worlds: list[World], settings: Settings, floor: float, l2: float, models: tuple[str, ...]) -> BoxScorer:
-    """A scorer fitted on the worlds, with the threshold that gives them the most exact receipts (then least ACD)."""
+def fit(worlds: list[World], settings: Settings, floor: float, l2: float, models: dict[str, str]) -> BoxScorer:
+    """A scorer fitted on the worlds, with the threshold that gives them the most exact receipts (then least ACD).
+    `models`: the BoxScorer fields naming the models (detector, embedder and their weights' fingerprints)."""
     x, y = examples(worlds, floor)
     if len(y) == 0 or y.min() == y.max():
         raise SystemExit("every observed box is an item, or none is: there is nothing to tell apart (more trays?)")
     mean, scale, weights, bias = fit_logistic(x, y, l2)
     scorer = BoxScorer(
-        mean.tolist(), scale.tolist(), weights.tolist(), bias, 0.5, floor, *models,
+        mean.tolist(), scale.tolist(), weights.tolist(), bias, 0.5, floor, **models,
         trained_on={"boxes": len(y), "items": int(y.sum())},
     )
 
@@ -157,9 +150,13 @@ def main(argv: list[str]) -> int:
     # The observations do not depend on a scorer; this one may not exist yet.
     settings = settings.model_copy(update={"models": settings.models.model_copy(update={"box_scorer_dir": None})})
     detector, embedder = lifespan.load_models(settings)
-    names = (detector.name, embedder.name)
-    # Names, then the weights' fingerprints: the scorer is used only with exactly these models.
-    models = (*names, weights_fingerprint(settings.models.detector_dir), weights_fingerprint(settings.models.embedder_dir))
+    # Names and weights' fingerprints: the scorer is used only with exactly these models.
+    models = {
+        "detector": detector.name,
+        "embedder": embedder.name,
+        "detector_weights": weights_fingerprint(settings.models.detector_dir),
+        "embedder_weights": weights_fingerprint(settings.models.embedder_dir),
+    }
     with tempfile.TemporaryDirectory(prefix="trayscan-box-scorer-") as tmp:
         worlds = [
             observe_world(spec, settings, (detector, embedder), args.floor, args.quiet, Path(tmp))
@@ -175,7 +172,7 @@ def main(argv: list[str]) -> int:
     })
     path = scorer.save(args.out)
     print(f"wrote {path}: {scorer.trained_on['boxes']} boxes ({scorer.trained_on['items']} items) of "
-          f"{scorer.trained_on['trays']} trays, threshold {scorer.threshold}, models {names[0]} + {names[1]}")
+          f"{scorer.trained_on['trays']} trays, threshold {scorer.threshold}, models {scorer.detector} + {scorer.embedder}")
     print("\n| world, boxes chosen by | trays | exact receipts | ACD |\n|---|---:|---:|---:|")
     for world in worlds:
         count = len(world.trays)
