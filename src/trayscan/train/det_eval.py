@@ -93,13 +93,18 @@ class PaddleRunner:
         return outs[0][: int(outs[1].reshape(-1)[0])]
 
 
-def accuracy(run, prep, samples: list[Sample]) -> dict[str, float]:
+def accuracy(detect, samples: list[Sample]) -> dict[str, float]:
+    """Recall / AP50 of `detect(image) -> (boxes [N, 4], scores [N])` on the samples."""
     acc = DetAccumulator()
     for s in samples:
-        img = cv2.imread(str(s.path))
-        det = run(*prep(img))
-        acc.add(det[:, 2:6], det[:, 1], s.boxes)
+        boxes, scores = detect(cv2.imread(str(s.path)))
+        acc.add(boxes, scores, s.boxes)
     return acc.summary()
+
+
+def _raw_boxes(det: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes and scores of an exported detector's [N, 6] output (class, score, x1, y1, x2, y2)."""
+    return det[:, 2:6], det[:, 1]
 
 
 def speed_ms(run, prep, samples: list[Sample], repeats: int) -> dict[str, float]:
@@ -172,15 +177,17 @@ def fused_accuracy(args: argparse.Namespace, samples: list[Sample]) -> dict[str,
         return load_detector(model, "onnxruntime", args.threads)
 
     detector = with_fusion(load(args.model), [load(m) for m in args.fuse_with], args.mirror)
-    acc, times = DetAccumulator(), []
-    for s in samples:
-        img = cv2.imread(str(s.path))
+    times: list[float] = []
+
+    def detect(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         start = time.perf_counter()
         found = detector.detect(img)
         times.append((time.perf_counter() - start) * 1000)
         boxes = np.array([d.box for d in found], dtype=np.float32).reshape(-1, 4)
-        acc.add(boxes, np.array([d.score for d in found], dtype=np.float32), s.boxes)
-    return {**acc.summary(), "detector": detector.name, "median_ms_with_preprocess": statistics.median(times)}
+        return boxes, np.array([d.score for d in found], dtype=np.float32)
+
+    summary = accuracy(detect, samples)
+    return {**summary, "detector": detector.name, "median_ms_with_preprocess": statistics.median(times)}
 
 
 def main(argv: list[str]) -> int:
@@ -201,7 +208,7 @@ def main(argv: list[str]) -> int:
     for i, name in enumerate(e for e in args.engines.split(",") if e):
         run = runners[name](args.model, args.threads)
         if i == 0:  # accuracy is engine-independent (checked at export); measure it once
-            results["accuracy"] = accuracy(run, prep, samples)
+            results["accuracy"] = accuracy(lambda img, run=run: _raw_boxes(run(*prep(img))), samples)
             print("accuracy: " + json.dumps(results["accuracy"]), flush=True)
         if args.speed_runs > 0:  # 0: accuracy only
             results[f"speed_{name}"] = speed_ms(run, prep, samples, args.speed_runs)
