@@ -1,7 +1,9 @@
 """Tray and enrolment backgrounds, drawn procedurally.
 
-`standard` trays are what the starter models train on; `shifted` trays use surfaces the training never sees
-(cloth, marble, checker mats), a held-out guard against fitting this generator's quirks.
+`standard` trays are what the starter models were first trained on; `varied` trays add surfaces of other kinds
+(stripes, dots, tiles, coloured stone, weave, any plain colour) so that a detector learns that a patterned surface
+is not an item; `shifted` trays use surfaces that neither shows (checker cloth, marble, green felt), a held-out
+guard against fitting this generator's quirks.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import cv2
 import numpy as np
 
 STANDARD_TRAYS = ("plastic_light", "plastic_blue", "wood", "dark_mat", "steel")
+VARIED_TRAYS = ("stripes", "dots", "tiles", "stone", "weave", "any_colour")
 SHIFTED_TRAYS = ("cloth_check", "marble", "green_felt")
+TRAYS_OF_STYLE = {"standard": STANDARD_TRAYS, "varied": STANDARD_TRAYS + VARIED_TRAYS, "shifted": SHIFTED_TRAYS}
 
 
 def _noise(rng: np.random.Generator, h: int, w: int, cell: int) -> np.ndarray:
@@ -24,10 +28,12 @@ def _tint(base: tuple[int, int, int], rng: np.random.Generator, amount: int = 20
 
 
 def tray_background(rng: np.random.Generator, h: int, w: int, style: str) -> np.ndarray:
-    kinds = SHIFTED_TRAYS if style == "shifted" else STANDARD_TRAYS
+    kinds = TRAYS_OF_STYLE[style]
     kind = kinds[int(rng.integers(len(kinds)))]
     img: np.ndarray
-    if kind == "plastic_light":
+    if kind in VARIED_TRAYS:
+        img = _varied_surface(kind, rng, h, w)
+    elif kind == "plastic_light":
         img = np.ones((h, w, 3), np.float32) * _tint((215, 215, 210), rng)
         img += _noise(rng, h, w, 64)[:, :, None] * 6
     elif kind == "plastic_blue":
@@ -65,6 +71,41 @@ def tray_background(rng: np.random.Generator, h: int, w: int, style: str) -> np.
     if rng.random() < 0.6:
         img = _tray_rim(img, rng)
     return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _varied_surface(kind: str, rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """The `varied` style's extra surfaces, each in random colours (float32 BGR, unclipped)."""
+    c1, c2 = _colour(rng), _colour(rng)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    if kind == "stripes":  # a striped mat at any angle, hard or soft edges
+        angle, period = rng.uniform(0, np.pi), rng.uniform(10, 60)
+        phase = (xx * np.cos(angle) + yy * np.sin(angle)) / period
+        wave = np.sin(2 * np.pi * phase)
+        mix = (wave > 0).astype(np.float32) if rng.random() < 0.5 else (wave + 1) / 2
+    elif kind == "dots":  # polka dots on a plain ground
+        step, radius = rng.uniform(16, 60), rng.uniform(0.15, 0.35)
+        dx, dy = (xx % step) / step - 0.5, (yy % step) / step - 0.5
+        mix = (np.hypot(dx, dy) < radius).astype(np.float32)
+    elif kind == "tiles":  # tiles of slightly varied tint with grout lines
+        step = int(rng.integers(40, 160))
+        tint = rng.uniform(-12, 12, (h // step + 1, w // step + 1)).astype(np.float32)
+        img = np.array(c1, np.float32) + tint[(yy // step).astype(int), (xx // step).astype(int)][:, :, None]
+        grout = ((yy % step) < 3) | ((xx % step) < 3)
+        img[grout] = np.array(c2, np.float32) * 0.5 + 90
+        return img
+    elif kind == "stone":  # multi-scale mottling, like terrazzo or granite
+        mix = (0.5 + 0.35 * _noise(rng, h, w, int(rng.integers(20, 80))) + 0.25 * _noise(rng, h, w, 4)).clip(0, 1)
+    elif kind == "weave":  # a fine cross-hatched weave
+        period = rng.uniform(4, 12)
+        mix = (np.sin(2 * np.pi * xx / period) * np.sin(2 * np.pi * yy / period) + 1) / 2
+    else:  # any_colour: a plain surface of any hue under an uneven light
+        mix = np.zeros((h, w), np.float32)
+    img = np.array(c1, np.float32) * (1 - mix[:, :, None]) + np.array(c2, np.float32) * mix[:, :, None]
+    return img * (1 + 0.15 * _noise(rng, h, w, 300)[:, :, None]) + rng.normal(0, 3, (h, w, 1)).astype(np.float32)
+
+
+def _colour(rng: np.random.Generator) -> tuple[int, int, int]:
+    return tuple(int(v) for v in rng.integers(0, 256, 3))  # type: ignore[return-value]
 
 
 def _tray_rim(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tray-skus", choices=TRAY_SKU_CHOICES, default="all", help="which SKUs appear on trays")
     p.add_argument("--tray-seed", type=int, default=None, help="photo seed (default: --seed); vary for held-out")
     p.add_argument("--style", choices=STYLES, default="standard",
-                   help="'shifted' uses tray surfaces the standard style never shows")
+                   help="'varied' adds patterned and coloured tray surfaces (for training); "
+                        "'shifted' uses surfaces neither shows (a held-out guard)")
     p.add_argument("--width", type=int, default=1280)
     p.add_argument("--height", type=int, default=960)
     p.add_argument("--min-items", type=int, default=1)

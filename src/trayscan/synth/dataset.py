@@ -24,7 +24,7 @@ from trayscan.synth.world import Product, build_world
 GENERATOR_VERSION = "1.0"
 CATALOG_FIELDS = ["sku", "name", "family", "shape", "split", "price", "currency"]
 TRAY_SKU_CHOICES = ("train", "novel", "all")
-STYLES = ("standard", "shifted")
+STYLES = ("standard", "varied", "shifted")
 # Stream tags that make enrolment and tray seeds independent of each other.
 ENROL_STREAM, TRAY_STREAM = 2, 1
 
