@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from trayscan.synth.world import random_colour
+
 STANDARD_TRAYS = ("plastic_light", "plastic_blue", "wood", "dark_mat", "steel")
 VARIED_TRAYS = ("stripes", "dots", "tiles", "stone", "weave", "any_colour")
 SHIFTED_TRAYS = ("cloth_check", "marble", "green_felt")
@@ -75,7 +77,7 @@ def tray_background(rng: np.random.Generator, h: int, w: int, style: str) -> np.
 
 def _varied_surface(kind: str, rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     """The `varied` style's extra surfaces, each in random colours (float32 BGR, unclipped)."""
-    c1, c2 = _colour(rng), _colour(rng)
+    c1, c2 = random_colour(rng), random_colour(rng)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     if kind == "stripes":  # a striped mat at any angle, hard or soft edges
         angle, period = rng.uniform(0, np.pi), rng.uniform(10, 60)
@@ -102,10 +104,6 @@ def _varied_surface(kind: str, rng: np.random.Generator, h: int, w: int) -> np.n
         mix = np.zeros((h, w), np.float32)
     img = np.array(c1, np.float32) * (1 - mix[:, :, None]) + np.array(c2, np.float32) * mix[:, :, None]
     return img * (1 + 0.15 * _noise(rng, h, w, 300)[:, :, None]) + rng.normal(0, 3, (h, w, 1)).astype(np.float32)
-
-
-def _colour(rng: np.random.Generator) -> tuple[int, int, int]:
-    return tuple(int(v) for v in rng.integers(0, 256, 3))  # type: ignore[return-value]
 
 
 def _tray_rim(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -85,7 +85,7 @@ class Product:
         return self.family.split
 
 
-def _colour(rng: np.random.Generator) -> tuple[int, int, int]:
+def random_colour(rng: np.random.Generator) -> tuple[int, int, int]:
     return tuple(int(v) for v in rng.integers(0, 256, size=3))  # type: ignore[return-value]
 
 
@@ -108,7 +108,7 @@ def _brand(rng: np.random.Generator, script: str) -> str:
 def _make_family(rng: np.random.Generator, index: int, split: str) -> Family:
     shape = SHAPES[index % len(SHAPES)] if index < len(SHAPES) else str(rng.choice(SHAPES))
     sizes = SHAPE_SIZES_CM[shape]
-    base = _colour(rng)
+    base = random_colour(rng)
     script = "cjk" if rng.random() < 0.45 else "latin"
     return Family(
         index=index,
@@ -118,8 +118,8 @@ def _make_family(rng: np.random.Generator, index: int, split: str) -> Family:
         shape=shape,
         size_cm=sizes[int(rng.integers(len(sizes)))],
         base_rgb=base,
-        text_rgb=_contrasting(base) if rng.random() < 0.7 else _colour(rng),
-        accent_rgb=_colour(rng),
+        text_rgb=_contrasting(base) if rng.random() < 0.7 else random_colour(rng),
+        accent_rgb=random_colour(rng),
         layout=str(rng.choice(LAYOUTS)),
         pattern=str(rng.choice(PATTERNS)),
         art_key=int(rng.integers(0, 2**31 - 1)),
