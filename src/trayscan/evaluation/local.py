@@ -14,8 +14,8 @@ from trayscan.api.lifespan import Parts, build_services
 from trayscan.api.services import Services
 from trayscan.config import Settings
 from trayscan.gallery.build import BuildReport, CatalogRow, build_gallery, read_catalog_csv
-from trayscan.gallery.sync import Progress, no_progress
 from trayscan.inference.base import Detector, Embedder
+from trayscan.progress import Progress, no_progress
 
 
 def local_settings(settings: Settings, workdir: Path, dim: int) -> Settings:

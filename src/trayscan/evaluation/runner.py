@@ -7,14 +7,11 @@ back. A tray that fails (an error status, a refused image) is kept with no predi
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
-
-from tqdm import tqdm
+from typing import Any, Protocol
 
 from trayscan.config import PipelineSettings
 from trayscan.errors import TrayscanError
@@ -23,22 +20,12 @@ from trayscan.evaluation.http_client import ApiClient
 from trayscan.evaluation.metrics import PredictedItem
 from trayscan.pipeline.box_scorer import BoxScorer
 from trayscan.pipeline.recognize import Observation, Recognition, RecognizedBox, Recognizer, select_boxes
-
-T = TypeVar("T")
-Progress = Callable[[Iterable[T], int, str], Iterable[T]]
-
-
-def no_progress(items: Iterable[T], total: int, description: str) -> Iterable[T]:
-    return items
+from trayscan.progress import Progress, bar, no_progress
 
 
 def tray_progress(quiet: bool) -> Progress[Any]:
-    """Progress bars on stderr, or none when `quiet`."""
-
-    def progress(items: Iterable[Any], total: int, description: str) -> Iterable[Any]:
-        return items if quiet else tqdm(items, total=total, desc=description, unit="tray", file=sys.stderr)
-
-    return progress
+    """Progress bars counting trays on stderr, or none when `quiet`."""
+    return bar(quiet, unit="tray")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from trayscan.catalog.repository import Catalog
 from trayscan.errors import ProductExistsError
 from trayscan.gallery.enrolment import Enroller, Photo
-from trayscan.gallery.sync import Progress, no_progress
+from trayscan.progress import Progress, no_progress
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 

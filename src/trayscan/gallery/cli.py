@@ -12,12 +12,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TypeVar
 
 from pydantic import ValidationError
-from tqdm import tqdm
 
 from trayscan.api.lifespan import Parts, build_services, index_params
 from trayscan.api.services import Services
@@ -27,12 +24,7 @@ from trayscan.errors import TrayscanError
 from trayscan.gallery.build import build_gallery, read_catalog_csv
 from trayscan.gallery.index import GalleryIndex
 from trayscan.gallery.sync import rebuild, reembed
-
-T = TypeVar("T")
-
-
-def tqdm_progress(items: Iterable[T], total: int, description: str) -> Iterable[T]:
-    return tqdm(items, total=total, desc=description, file=sys.stderr)
+from trayscan.progress import bar
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +54,7 @@ def open_services(settings: Settings) -> Services:
 def run_build(settings: Settings, catalog_csv: Path, images: Path, split: str) -> str:
     rows = read_catalog_csv(catalog_csv, settings.currency)
     services = open_services(settings)
-    report = build_gallery(rows, images, services.catalog, services.enroller, split, tqdm_progress)
+    report = build_gallery(rows, images, services.catalog, services.enroller, split, bar())
     return (
         f"{report.products_created} products created ({report.products_skipped} already there), "
         f"{report.images_enrolled} images enrolled; gallery v{services.gallery.version}, "
@@ -72,7 +64,7 @@ def run_build(settings: Settings, catalog_csv: Path, images: Path, split: str) -
 
 def run_rebuild(settings: Settings) -> str:
     services = open_services(settings)
-    count = reembed(services.catalog, services.recognizer.stages, settings.image_dir, False, tqdm_progress)
+    count = reembed(services.catalog, services.recognizer.stages, settings.image_dir, False, bar())
     rebuild(services.gallery, services.catalog)
     return f"{count} photos re-embedded; gallery v{services.gallery.version}, {services.gallery.live_count} vectors"
 

@@ -8,26 +8,18 @@ from their stored photos first.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
 
 from trayscan.catalog.repository import Catalog, ImageRecord
 from trayscan.errors import TrayscanError
 from trayscan.gallery.details import stored_crop
 from trayscan.gallery.index import GalleryIndex, IndexParams
 from trayscan.pipeline.recognize import Stages
+from trayscan.progress import Progress, no_progress
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-# Wraps an iterable to show progress (tqdm in the CLI); identity by default.
-Progress = Callable[[Iterable[T], int, str], Iterable[T]]
 REEMBED_BATCH = 32
-
-
-def no_progress(items: Iterable[T], total: int, description: str) -> Iterable[T]:
-    return items
 
 
 def open_gallery(
