@@ -140,10 +140,11 @@ class PipelineSettings(BaseModel):
     weak_detection_similarity: float = Field(default=0.8, ge=-1.0, le=1.0)
     # Choose boxes by the models' box scorer (models.box_scorer_dir) where one is loaded. Its probability threshold
     # is the scorer's own (chosen on its training trays) unless box_score_threshold is set. Session 10, `make
-    # calibrate` (bench/CALIBRATION-val-box-scorer.md, in-sample for the scorer): its 0.45 with similarity 0.7 has
-    # 56 of 150 exact (the rule 50) at the same ACD 2.247; similarity 0.65 with 0.4 had 57, ACD 2.153, but on the
-    # 100 train-SKU validation trays 0.65 was worse on all three (29-30 against 31 exact, ACD 2.44 against 2.34),
-    # so 0.7 stays. It also guards against products nobody enrolled: with only train SKUs enrolled, the 1,518 novel
+    # calibrate` with the session-6 detector (in-sample for the scorer): its 0.45 with similarity 0.7 had 56 of 150
+    # exact (the rule 50) at the same ACD 2.247; similarity 0.65 with 0.4 had 57, ACD 2.153, but on the 100
+    # train-SKU validation trays 0.65 was worse on all three (29-30 against 31 exact, ACD 2.44 against 2.34), so
+    # 0.7 stays. Session 11's detector and scorer (bench/CALIBRATION-val-box-scorer.md): 0.4 with 0.7 has 51, ACD
+    # 2.333; with 0.65, 56, ACD 2.253 (the rule: 47 and 52). It also guards against products nobody enrolled: with only train SKUs enrolled, the 1,518 novel
     # items of the 150 validation trays were billed as some enrolled SKU 35 times at 0.7, 95 at 0.65, 161 at 0.6
     # (the rest stay `unrecognized`; `trayscan eval ... --split train --sweep similarity_threshold=0.6,0.65,0.7`).
     box_scorer: bool = True
