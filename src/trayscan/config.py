@@ -144,9 +144,10 @@ class PipelineSettings(BaseModel):
     # exact (the rule 50) at the same ACD 2.247; similarity 0.65 with 0.4 had 57, ACD 2.153, but on the 100
     # train-SKU validation trays 0.65 was worse on all three (29-30 against 31 exact, ACD 2.44 against 2.34), so
     # 0.7 stays. Session 11's detector and scorer (bench/CALIBRATION-val-box-scorer.md): 0.4 with 0.7 has 51, ACD
-    # 2.333; with 0.65, 56, ACD 2.253 (the rule: 47 and 52). It also guards against products nobody enrolled: with only train SKUs enrolled, the 1,518 novel
-    # items of the 150 validation trays were billed as some enrolled SKU 35 times at 0.7, 95 at 0.65, 161 at 0.6
-    # (the rest stay `unrecognized`; `trayscan eval ... --split train --sweep similarity_threshold=0.6,0.65,0.7`).
+    # 2.333; with 0.65, 56, ACD 2.253 (the rule: 47 and 52). 0.7 also guards against products nobody enrolled
+    # (session 10): with only train SKUs enrolled, the 1,518 novel items of the 150 validation trays were billed as
+    # some enrolled SKU 35 times at 0.7, 95 at 0.65, 161 at 0.6 (the rest stay `unrecognized`; `trayscan eval ...
+    # --split train --sweep similarity_threshold=0.6,0.65,0.7`).
     box_scorer: bool = True
     box_score_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     max_detections: int = Field(

@@ -57,6 +57,7 @@ from trayscan.pipeline.recognize import (
     observation_floor,
     score_threshold,
 )
+from trayscan.progress import bar
 
 PIPELINES = ("trayscan", "ppshitu")
 
@@ -197,7 +198,7 @@ def run_in_process(
         service = empty_service(detector, embedder, settings, args.workdir or Path(tmp))
         try:
             rows = read_catalog(catalog_csv, settings)
-            build = enrol_catalog(service, rows, enrol_dir, args.split, tray_progress(args.quiet))
+            build = enrol_catalog(service, rows, enrol_dir, args.split, bar(args.quiet, unit="product"))
             notes.append(
                 f"gallery enrolled in-process through the service's enrolment code: {build.products_created} "
                 f"products, {build.images_enrolled} images from {enrol_dir} (split {args.split}); "

@@ -99,6 +99,11 @@ def features_from(
     return seen, box_features([detections[i] for i in seen], [decisions[i] for i in seen])
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """The logistic function, clipped so that exp cannot overflow."""
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -50.0, 50.0)))
+
+
 @dataclass(frozen=True)
 class BoxScorer:
     """Standardised features -> logistic regression -> the probability that a box is an item of its own."""
@@ -118,8 +123,7 @@ class BoxScorer:
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
-        logits = np.clip(z @ np.asarray(self.weights) + self.bias, -50.0, 50.0)  # no overflow in exp
-        return 1.0 / (1.0 + np.exp(-logits))
+        return sigmoid(z @ np.asarray(self.weights) + self.bias)
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)

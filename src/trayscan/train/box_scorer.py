@@ -29,7 +29,7 @@ from trayscan.evaluation.local import empty_service, enrol_catalog, read_catalog
 from trayscan.evaluation.metrics import CheckoutMetrics, PredictedItem, evaluate, match_boxes
 from trayscan.evaluation.runner import ObservedTray, observe_trays, replay, tray_progress
 from trayscan.inference.base import Detection
-from trayscan.pipeline.box_scorer import BOX_FEATURES, BoxScorer, features_from, weights_fingerprint
+from trayscan.pipeline.box_scorer import BOX_FEATURES, BoxScorer, features_from, sigmoid, weights_fingerprint
 
 THRESHOLDS = tuple(round(0.3 + 0.05 * i, 2) for i in range(9))  # 0.30 ... 0.70
 
@@ -84,7 +84,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 50) -> tu
     penalty = np.full(z.shape[1], l2)
     penalty[-1] = 0.0  # the bias is not shrunk
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-np.clip(z @ theta, -50.0, 50.0)))
+        p = sigmoid(z @ theta)
         gradient = z.T @ (p - y) + penalty * theta
         hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty) + 1e-9 * np.eye(z.shape[1])
         step = np.linalg.solve(hessian, gradient)
