@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 import trayscan
 from trayscan.api.body_limit import BodyLimitMiddleware
+from trayscan.api.docs import DocsPolicyMiddleware
 from trayscan.api.errors import install_error_handlers
 from trayscan.api.lifespan import Parts, make_lifespan
 from trayscan.api.routes import admin, checkout, health, products, web
@@ -27,7 +29,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or load_settings()
     parts = Parts(detector=detector, embedder=embedder, gallery=gallery, catalog=catalog)
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from fastapi-offline's files, not a CDN (no internet in stores).
+    app = FastAPIOffline(
         title="trayscan",
         version=trayscan.__version__,
         description="Tray photo in, itemised receipt out; products enrolled live without retraining.",
@@ -41,6 +44,7 @@ def create_app(
         BodyLimitMiddleware,
         max_body_bytes=limits.max_enrol_images * limits.max_upload_bytes + MULTIPART_OVERHEAD,
     )
+    app.add_middleware(DocsPolicyMiddleware)
     install_error_handlers(app)
     for router in (health.router, checkout.router, products.router, admin.router, web.router):
         app.include_router(router)
