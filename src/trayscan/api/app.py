@@ -10,7 +10,9 @@ from trayscan.api.body_limit import BodyLimitMiddleware
 from trayscan.api.docs import DocsPolicyMiddleware
 from trayscan.api.errors import install_error_handlers
 from trayscan.api.lifespan import Parts, make_lifespan
-from trayscan.api.routes import admin, checkout, health, products, web
+from trayscan.api.metrics import ServiceMetrics
+from trayscan.api.observe import ObserveMiddleware
+from trayscan.api.routes import admin, checkout, health, metrics, products, web
 from trayscan.catalog.repository import Catalog
 from trayscan.config import Settings, load_settings
 from trayscan.gallery.index import GalleryIndex
@@ -46,6 +48,8 @@ def create_app(
     )
     app.add_middleware(DocsPolicyMiddleware)
     install_error_handlers(app)
-    for router in (health.router, checkout.router, products.router, admin.router, web.router):
+    app.state.metrics = ServiceMetrics(lambda: app.state.services.gallery if app.state.services else None)
+    app.add_middleware(ObserveMiddleware, metrics=app.state.metrics)  # added last: outermost, sees every answer
+    for router in (health.router, metrics.router, checkout.router, products.router, admin.router, web.router):
         app.include_router(router)
     return app

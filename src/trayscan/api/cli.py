@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from pydantic import ValidationError
 
 from trayscan.api.app import create_app
 from trayscan.config import load_settings
+from trayscan.logs import configure_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,14 +22,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", help="override server.host")
     parser.add_argument("--port", type=int, help="override server.port")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-format", default="json", choices=["json", "text"], help="log lines as JSON objects (default) or text"
+    )
     return parser
 
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_level, args.log_format)
     try:
         settings = load_settings(args.config)
     except (OSError, ValidationError) as error:
@@ -39,5 +40,14 @@ def main(argv: list[str]) -> int:
         update={key: value for key, value in (("host", args.host), ("port", args.port)) if value is not None}
     )
     settings = settings.model_copy(update={"server": server})
-    uvicorn.run(create_app(settings), host=server.host, port=server.port, log_level=args.log_level)
+    # The access log is the app's own (api/observe.py: JSON, request id, no health polls): uvicorn's is off, and
+    # log_config=None keeps uvicorn from replacing the handlers configure_logging installed.
+    uvicorn.run(
+        create_app(settings),
+        host=server.host,
+        port=server.port,
+        log_level=args.log_level,
+        log_config=None,
+        access_log=False,
+    )
     return 0

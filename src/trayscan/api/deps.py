@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from trayscan.api.concurrency import CpuRunner
+from trayscan.api.metrics import ServiceMetrics
 from trayscan.api.services import Services
 from trayscan.config import Settings
 from trayscan.errors import ImageTooLargeError, ServiceNotReadyError
@@ -32,9 +33,15 @@ def get_runner(request: Request) -> CpuRunner:
     return runner
 
 
+def get_metrics(request: Request) -> ServiceMetrics:
+    metrics: ServiceMetrics = request.app.state.metrics
+    return metrics
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ServicesDep = Annotated[Services, Depends(get_services)]
 RunnerDep = Annotated[CpuRunner, Depends(get_runner)]
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 
 _bearer = HTTPBearer(auto_error=False)
 

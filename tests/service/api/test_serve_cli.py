@@ -15,8 +15,13 @@ def test_serve_builds_the_app_from_the_config(tmp_path: Path, monkeypatch: pytes
     config.write_text("server:\n  host: 0.0.0.0\n  port: 9000\ndemo:\n  enabled: false\n")
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(serve_cli.uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs}))
+    logging_calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(serve_cli, "configure_logging", lambda *args: logging_calls.append(args))
     assert trayscan_main(["serve", "--config", str(config), "--port", "9100"]) == 0
     [call] = calls
+    assert logging_calls == [("info", "json")]
+    # the app writes the access log (JSON, request id, no health polls); uvicorn keeps its hands off logging
+    assert call["access_log"] is False and call["log_config"] is None
     assert isinstance(call["app"], FastAPI)
     assert (call["host"], call["port"]) == ("0.0.0.0", 9100)
     assert call["app"].state.settings.server.port == 9100

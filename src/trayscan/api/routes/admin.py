@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import FileResponse
 
-from trayscan.api.deps import RunnerDep, ServicesDep, read_upload, require_admin
+from trayscan.api.deps import MetricsDep, RunnerDep, ServicesDep, read_upload, require_admin
 from trayscan.api.routes.products import product_public
 from trayscan.api.routes.responses import error_responses
 from trayscan.catalog.repository import ImageRecord
@@ -76,13 +76,16 @@ async def enrol_images(
     images: Annotated[list[UploadFile], File(description="1-20 photos of the product alone")],
     services: ServicesDep,
     runner: RunnerDep,
+    metrics: MetricsDep,
 ) -> EnrolmentPublic:
     """Detect, crop and embed the product in each photo and add it to the live gallery: the next checkout sees it."""
     limits = services.settings.limits
     if len(images) > limits.max_enrol_images:
         raise InvalidRequestError(f"at most {limits.max_enrol_images} photos per request, got {len(images)}")
     photos = [Photo(upload.filename, await read_upload(upload, limits.max_upload_bytes)) for upload in images]
-    return await runner.run(services.enroller.enrol, sku, photos)
+    enrolment = await runner.run(services.enroller.enrol, sku, photos)
+    metrics.observe_enrolment(enrolment)
+    return enrolment
 
 
 @router.delete("/images/{image_id}", response_model=ImageDeleted, responses=error_responses(404))

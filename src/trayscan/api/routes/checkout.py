@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
 
-from trayscan.api.deps import RunnerDep, ServicesDep, read_upload
+from trayscan.api.deps import MetricsDep, RunnerDep, ServicesDep, read_upload
 from trayscan.api.routes.responses import error_responses
 from trayscan.schemas import ReceiptPublic
 
@@ -16,9 +16,12 @@ async def checkout(
     image: Annotated[UploadFile, File(description="One tray photo: JPEG, PNG or WebP")],
     services: ServicesDep,
     runner: RunnerDep,
+    metrics: MetricsDep,
 ) -> ReceiptPublic:
     data = await read_upload(image, services.settings.limits.max_upload_bytes)
-    return await runner.run(services.checkout, data)
+    receipt = await runner.run(services.checkout, data)
+    metrics.observe_receipt(receipt)
+    return receipt
 
 
 @router.get("/receipts/{receipt_id}", response_model=ReceiptPublic, responses=error_responses(404))
