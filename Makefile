@@ -3,7 +3,11 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql
+# The mesh renderer's software OpenGL, fonts and photographic textures (docs/DATA.md).
+MESH_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri fonts-wqy-zenhei fonts-arphic-ukai fonts-dejavu-core \
+	fonts-liberation2 fonts-freefont-ttf fonts-comic-neue fonts-cantarell fonts-lobster fonts-dancingscript \
+	fonts-open-sans fonts-ebgaramond fonts-urw-base35 mate-backgrounds colobot-common-textures
+APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql $(MESH_PACKAGES)
 
 .PHONY: run test lint unit system-deps venv demo train-env clean bench eval calibrate box-scorer
 
@@ -24,6 +28,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,paddle,postgres]'
 	touch $(STAMP)
+
+# nginx: the load balancer in front of two replicas in tests/ops/test_replicas.py.
+APT_PACKAGES += nginx
 
 # Debian packages the project uses: fonts for Chinese/Latin packaging text, clip art for product designs,
 # chromium for the kiosk and staff page tests.

@@ -2,7 +2,8 @@
 
 Categories map to SKUs by name: a synth category's name is the SKU (`TS0001`), an RPC category's name is the
 RPC product name (`1_puffed_food`). A catalog enrolled for RPC uses those names as SKUs. Boxes are COCO
-`[x, y, w, h]` and are turned into `(x1, y1, x2, y2)`. The difficulty level is the image's `level` when the file
+`[x, y, w, h]` and are turned into `(x1, y1, x2, y2)`. Objects of the "non-product" category (a phone, keys:
+`trayscan synth --renderer mesh` puts them on trays) are not billable and are left out of the truth. The difficulty level is the image's `level` when the file
 has one (RPC's test json and synth trays do) and otherwise follows RPC's rule from the item count.
 """
 
@@ -13,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from trayscan.synth.renderers import NON_PRODUCT_CATEGORY
 
 Box = tuple[float, float, float, float]
 LEVELS = ("easy", "medium", "hard")
@@ -67,6 +70,7 @@ def _box(bbox: Any, where: str) -> Box:
 def parse_annotations(data: dict[str, Any]) -> TraySet:
     try:
         categories = {int(c["id"]): str(c["name"]) for c in data["categories"]}
+        not_for_sale = {int(c["id"]) for c in data["categories"] if c.get("supercategory") == NON_PRODUCT_CATEGORY}
         images = data["images"]
         annotations = data["annotations"]
     except (KeyError, TypeError, ValueError) as error:
@@ -81,6 +85,8 @@ def parse_annotations(data: dict[str, Any]) -> TraySet:
             raise AnnotationError(f"{where}: unknown image_id {image_id}")
         if category_id not in categories:
             raise AnnotationError(f"{where}: unknown category_id {category_id}")
+        if category_id in not_for_sale:
+            continue
         items[image_id].append(TruthItem(_box(ann["bbox"], where), categories[category_id]))
     trays = []
     for image in images:
@@ -100,7 +106,7 @@ def parse_annotations(data: dict[str, Any]) -> TraySet:
             )
         )
     trays.sort(key=lambda tray: tray.image_id)
-    return TraySet(trays=trays, skus=[categories[k] for k in sorted(categories)])
+    return TraySet(trays=trays, skus=[categories[k] for k in sorted(categories) if k not in not_for_sale])
 
 
 def load_annotations(path: Path) -> TraySet:

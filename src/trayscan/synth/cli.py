@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from trayscan.synth.dataset import STYLES, TRAY_SKU_CHOICES, SynthConfig, generate
+from trayscan.synth.dataset import TRAY_SKU_CHOICES, SynthConfig, generate
 from trayscan.synth.preview import write_preview
+from trayscan.synth.renderers import RENDERER_NAMES, STYLES_BY_RENDERER
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,9 +23,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--enrol-per-sku", type=int, default=5, help="enrolment photos per SKU")
     p.add_argument("--tray-skus", choices=TRAY_SKU_CHOICES, default="all", help="which SKUs appear on trays")
     p.add_argument("--tray-seed", type=int, default=None, help="photo seed (default: --seed); vary for held-out")
-    p.add_argument("--style", choices=STYLES, default="standard",
-                   help="'varied' adds patterned and coloured tray surfaces (for training); "
-                        "'shifted' uses surfaces neither shows (a held-out guard)")
+    p.add_argument("--renderer", choices=RENDERER_NAMES, default="sprite",
+                   help="'sprite': flat product sprites on a tray (the original world); 'mesh': textured 3-D packs "
+                        "in perspective with lights, shadows, materials and non-products (docs/DATA.md)")
+    styles = sorted({s for names in STYLES_BY_RENDERER.values() for s in names})
+    p.add_argument("--style", choices=styles, default="standard",
+                   help="sprite: 'varied' adds patterned and coloured tray surfaces (for training), 'shifted' uses "
+                        "surfaces neither shows (a held-out guard); mesh: 'holdout' uses lights, surfaces and "
+                        "camera strengths that 'standard' never draws (a held-out guard)")
     p.add_argument("--width", type=int, default=1280)
     p.add_argument("--height", type=int, default=960)
     p.add_argument("--min-items", type=int, default=1)
@@ -43,7 +49,7 @@ def main(argv: list[str]) -> int:
         config = SynthConfig(seed=args.seed, families=args.families, trays=args.trays,
                              enrol_per_sku=args.enrol_per_sku, tray_skus=args.tray_skus, tray_seed=args.tray_seed,
                              style=args.style, width=args.width, height=args.height, min_items=args.min_items,
-                             max_items=args.max_items)
+                             max_items=args.max_items, renderer=args.renderer)
     except ValueError as err:
         print(f"trayscan synth: {err}", file=sys.stderr)
         return 2

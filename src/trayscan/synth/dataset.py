@@ -17,14 +17,15 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from trayscan.synth import renderers
 from trayscan.synth.camera import encode_jpeg
-from trayscan.synth.scenes import render_enrolment, render_tray
-from trayscan.synth.world import Product, build_world
+from trayscan.synth.renderers import NON_PRODUCT_CATEGORY, RENDERER_NAMES, STYLES_BY_RENDERER
+from trayscan.synth.world import Product
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"  # 1.1: the mesh renderer; sprite output unchanged from 1.0
 CATALOG_FIELDS = ["sku", "name", "family", "shape", "split", "price", "currency"]
 TRAY_SKU_CHOICES = ("train", "novel", "all")
-STYLES = ("standard", "varied", "shifted")
+STYLES = STYLES_BY_RENDERER["sprite"]
 # Stream tags that make enrolment and tray seeds independent of each other.
 ENROL_STREAM, TRAY_STREAM = 2, 1
 
@@ -42,12 +43,16 @@ class SynthConfig:
     height: int = 960
     min_items: int = 1
     max_items: int = 20
+    renderer: str = "sprite"
 
     def __post_init__(self) -> None:
         if self.tray_skus not in TRAY_SKU_CHOICES:
             raise ValueError(f"tray_skus must be one of {TRAY_SKU_CHOICES}")
-        if self.style not in STYLES:
-            raise ValueError(f"style must be one of {STYLES}")
+        if self.renderer not in RENDERER_NAMES:
+            raise ValueError(f"renderer must be one of {RENDERER_NAMES}")
+        styles = STYLES_BY_RENDERER[self.renderer]
+        if self.style not in styles:
+            raise ValueError(f"style must be one of {styles} for the {self.renderer} renderer")
         if not 1 <= self.min_items <= self.max_items:
             raise ValueError("need 1 <= min_items <= max_items")
         if self.families < 1 or self.trays < 0 or self.enrol_per_sku < 0:
@@ -76,26 +81,43 @@ _WORLD: dict[str, Any] = {}
 
 
 def _init_worker(config: SynthConfig) -> None:
-    products = build_world(config.seed, config.families)
-    _WORLD.update(config=config, products=products, pool=tray_products(products, config.tray_skus))
+    renderer = renderers.get(config.renderer)
+    products = renderer.build_world(config.seed, config.families)
+    _WORLD.update(config=config, renderer=renderer, products=products,
+                  pool=tray_products(products, config.tray_skus))
+
+
+def non_product_category_id(products: list[Product]) -> int:
+    """The category after the last SKU: objects that lie on a tray but are not for sale."""
+    return len(products) + 1
 
 
 def _make_tray(index: int) -> tuple[bytes, list[tuple[int, list[int], float]], int, int]:
     config: SynthConfig = _WORLD["config"]
     rng = np.random.default_rng([config.effective_tray_seed, TRAY_STREAM, index])
-    photo, items = render_tray(_WORLD["pool"], rng, config.width, config.height, config.min_items,
-                               config.max_items, config.style)
+    photo, items = _WORLD["renderer"].render_tray(_WORLD["pool"], rng, config.width, config.height,
+                                                  config.min_items, config.max_items, config.style)
     quality = int(rng.integers(60, 96))
-    anns = [(it.product.category_id, list(it.box), it.visible_fraction) for it in items]
+    other = non_product_category_id(_WORLD["products"])
+    anns = [(it.product.category_id if it.product is not None else other, list(it.box), it.visible_fraction)
+            for it in items]
     return encode_jpeg(photo, quality), anns, photo.shape[1], photo.shape[0]
 
 
-def _make_enrolment(job: tuple[int, int]) -> tuple[bytes, list[int]]:
+def _make_enrolment(job: tuple[int, int]) -> tuple[bytes, list[int], int, int, str]:
     product_index, shot = job
     config: SynthConfig = _WORLD["config"]
     rng = np.random.default_rng([config.seed, ENROL_STREAM, product_index, shot])
-    photo, box = render_enrolment(_WORLD["products"][product_index], rng)
-    return encode_jpeg(photo, int(rng.integers(85, 96))), list(box)
+    photo, box, source = _WORLD["renderer"].render_enrolment(_WORLD["products"][product_index], rng)
+    return encode_jpeg(photo, int(rng.integers(85, 96))), list(box), photo.shape[1], photo.shape[0], source
+
+
+def enrolment_jobs(config: SynthConfig, products: list[Product]) -> list[tuple[int, int]]:
+    """(product index, shot) of every enrolment photo; how many a product gets is the renderer's choice."""
+    count = renderers.get(config.renderer).enrolment_count
+    return [(p.index, shot) for p in products
+            for shot in range(count(np.random.default_rng([config.seed, ENROL_STREAM, p.index]),
+                                    config.enrol_per_sku))]
 
 
 def _run(config: SynthConfig, func: Callable[[Any], Any], jobs: list[Any], workers: int,
@@ -113,8 +135,12 @@ def _run(config: SynthConfig, func: Callable[[Any], Any], jobs: list[Any], worke
 
 # ---------------------------------------------------------------- writing
 
-def coco_categories(products: list[Product]) -> list[dict[str, Any]]:
-    return [{"id": p.category_id, "name": p.sku, "supercategory": p.family.name} for p in products]
+def coco_categories(products: list[Product], non_products: bool = False) -> list[dict[str, Any]]:
+    categories = [{"id": p.category_id, "name": p.sku, "supercategory": p.family.name} for p in products]
+    if non_products:
+        categories.append({"id": non_product_category_id(products), "name": NON_PRODUCT_CATEGORY,
+                           "supercategory": NON_PRODUCT_CATEGORY})
+    return categories
 
 
 def _coco_annotation(ann_id: int, image_id: int, category_id: int, box: list[int],
@@ -141,21 +167,23 @@ def _write_json(path: Path, data: Any) -> None:
 def generate(config: SynthConfig, out: Path, workers: int = 1) -> dict[str, Any]:
     """Writes the dataset and returns the manifest."""
     out.mkdir(parents=True, exist_ok=True)
-    products = build_world(config.seed, config.families)
+    renderer = renderers.get(config.renderer)
+    products = renderer.build_world(config.seed, config.families)
     tray_products(products, config.tray_skus)  # fail early on an empty pool
     write_catalog(out / "catalog.csv", products)
-    categories = coco_categories(products)
+    categories = coco_categories(products, renderer.has_non_products)
 
-    enrol_jobs = [(p.index, shot) for p in products for shot in range(config.enrol_per_sku)]
+    enrol_jobs = enrolment_jobs(config, products)
     enrol_images, enrol_anns = [], []
-    for image_id, ((product_index, shot), (jpeg, box)) in enumerate(
+    for image_id, ((product_index, shot), (jpeg, box, width, height, source)) in enumerate(
             zip(enrol_jobs, _run(config, _make_enrolment, enrol_jobs, workers, "enrolment"), strict=True),
             start=1):
         product = products[product_index]
         rel = f"enrol/{product.sku}/{shot:02d}.jpg"
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_bytes(jpeg)
-        enrol_images.append({"id": image_id, "file_name": rel, "width": 640, "height": 480, "sku": product.sku})
+        enrol_images.append({"id": image_id, "file_name": rel, "width": width, "height": height,
+                             "sku": product.sku, "source": source})
         enrol_anns.append(_coco_annotation(image_id, image_id, product.category_id, box))
     if enrol_jobs:
         _write_json(out / "enrol" / "annotations.json",

@@ -75,6 +75,7 @@ class Product:
     size_scale: float  # relative physical size within the family (bigger packs are bigger)
     price: Decimal
     currency: str
+    edition: str = ""  # a special edition of the same flavour and size ("Limited Edition"); the mesh world has them
 
     @property
     def category_id(self) -> int:

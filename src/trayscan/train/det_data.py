@@ -29,10 +29,17 @@ class Sample:
 
 
 def load_coco(data_dir: Path, limit: int = 0) -> list[Sample]:
-    """Tray images and their item boxes (every category is one class: mainbody)."""
+    """Tray images and their item boxes (every product category is one class: mainbody).
+
+    Objects of the "non-product" category (phones, keys, receipts on mesh-renderer trays) are not items: they
+    are left out of the truth, so a box on one counts against the detector's precision.
+    """
     coco = json.loads((data_dir / "annotations.json").read_text())
+    not_items = {c["id"] for c in coco["categories"] if c.get("supercategory") == "non-product"}
     boxes: dict[int, list[list[float]]] = {}
     for ann in coco["annotations"]:
+        if ann["category_id"] in not_items:
+            continue
         x, y, w, h = ann["bbox"]
         if w > 1 and h > 1:
             boxes.setdefault(ann["image_id"], []).append([x, y, x + w, y + h])
