@@ -84,6 +84,10 @@ class GallerySettings(BaseModel):
         ge=1,
         description="Faiss OpenMP threads. A tray searches ~10 vectors: more threads cost more than they give",
     )
+    follow_catalog: bool = Field(
+        default=True,
+        description="With a PostgreSQL catalog, add and remove what other replicas enrol (gallery/follow.py)",
+    )
 
 
 class SiblingCheckSettings(BaseModel):

@@ -22,6 +22,7 @@ from trayscan.config import Settings
 from trayscan.gallery.demo import seed_demo_catalog
 from trayscan.gallery.details import GalleryDetails
 from trayscan.gallery.enrolment import Enroller
+from trayscan.gallery.follow import GalleryFollower, follows_catalog
 from trayscan.gallery.index import GalleryIndex, IndexParams
 from trayscan.gallery.sync import open_gallery
 from trayscan.inference import Detector, Embedder, load_detector, load_embedder
@@ -105,6 +106,15 @@ def build_services(settings: Settings, parts: Parts) -> Services:
     return services
 
 
+def start_follower(settings: Settings, services: Services) -> GalleryFollower | None:
+    """Replicas on one PostgreSQL catalog: this index follows what the others enrol and remove."""
+    if not (settings.gallery.follow_catalog and follows_catalog(settings.sqlalchemy_url)):
+        return None
+    follower = GalleryFollower(settings.sqlalchemy_url, services.gallery, services.catalog)
+    follower.start()
+    return follower
+
+
 def make_lifespan(settings: Settings, parts: Parts) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -112,10 +122,12 @@ def make_lifespan(settings: Settings, parts: Parts) -> Callable[[FastAPI], Any]:
         app.state.runner = runner
         app.state.services = None
         app.state.startup_error = None
+        app.state.follower = None
 
         async def start() -> None:
             try:
                 app.state.services = await runner.run(build_services, settings, parts)
+                app.state.follower = start_follower(settings, app.state.services)
             except Exception as error:  # stay alive and say why in /readyz rather than crash-loop
                 log.exception("startup failed")
                 app.state.startup_error = f"{type(error).__name__}: {error}"
@@ -128,6 +140,8 @@ def make_lifespan(settings: Settings, parts: Parts) -> Callable[[FastAPI], Any]:
         if background is not None:
             await background  # a loading thread cannot be cancelled; let it finish before closing the catalog
         services: Services | None = app.state.services
+        if getattr(app.state, "follower", None) is not None:
+            app.state.follower.stop()
         if services is not None:
             services.gallery.flush()  # enrolments since the last full save go into the index file
         if services is not None and parts.catalog is None:
