@@ -76,6 +76,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="gallery: keep built indexes here and reuse them (build time is recorded with them)",
     )
     p.add_argument("--queries", type=int, default=1000, help="gallery: single-vector queries per setting")
+    p.add_argument(
+        "--ef-construction",
+        type=int,
+        default=gallery.GalleryBenchConfig.ef_construction,
+        help="gallery: HNSW efConstruction of the index built",
+    )
+    p.add_argument(
+        "--ef-search", type=_ints, default=gallery.EF_SEARCH_SWEEP, help="gallery: efSearch values to sweep"
+    )
     return p.parse_args(argv)
 
 
@@ -105,7 +114,12 @@ def run_parts(args: argparse.Namespace) -> dict[str, Any]:
         )
         results["http"] = _timed(lambda: http.run(settings, http_config), "http")
     if part in ("gallery", "all"):
-        gallery_config = gallery.GalleryBenchConfig(sizes=args.sizes, queries=args.queries)
+        gallery_config = gallery.GalleryBenchConfig(
+            sizes=args.sizes,
+            queries=args.queries,
+            ef_construction=args.ef_construction,
+            ef_search_sweep=args.ef_search,
+        )
         results["gallery"] = _timed(lambda: gallery.run(gallery_config, args.gallery_cache), "gallery")
     return results
 

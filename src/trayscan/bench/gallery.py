@@ -4,7 +4,13 @@ Vectors imitate an enrolled gallery: families of `family_size` look-alike produc
 random family direction), each product with `photos` unit vectors around its centre; queries are fresh photos of
 random products. The index under test is the
 service's own `GalleryIndex` (HNSW32 + IndexIDMap2, inner product, search through its lock and parameters).
-efSearch is swept and the smallest value reaching the recall target is reported as the one chosen.
+efSearch is swept and the smallest value reaching the recall target is reported as the one chosen. Memory is the
+growth of this process's resident set while the index is built (or loaded from the cache): what a replica holds.
+
+efConstruction decides whether a large gallery can be searched well at all. On these vectors at 200k
+(2026-12-03, 2 cores, loaded by other jobs) HNSW32 built with efConstruction 40 found the exact top-1 for
+0.933 / 0.978 / 0.990 of the queries at efSearch 32 / 64 / 128, and built with 200 for 1.000 at every efSearch
+from 32 up; the build took about 7 times as long (one-off script of the same generator and queries).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from trayscan.gallery.index import GalleryIndex, IndexParams
 
 faiss: Any = faiss_typed
 
-EF_SEARCH_SWEEP = (16, 32, 64, 128, 256)
+EF_SEARCH_SWEEP = (16, 24, 32, 48, 64, 96, 128, 256)
 RECALL_TARGET = 0.99
 
 
@@ -39,8 +45,9 @@ class GalleryBenchConfig:
     family_noise: float = 0.8  # product centre noise around the family direction (cosine ~0.78 to it)
     queries: int = 1000
     hnsw_m: int = 32
-    ef_construction: int = 40
+    ef_construction: int = 200  # the service's default (config.GallerySettings), see above
     seed: int = 0
+    ef_search_sweep: tuple[int, ...] = EF_SEARCH_SWEEP
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -87,13 +94,26 @@ def _timed_single_queries(gallery: GalleryIndex, queries: np.ndarray) -> tuple[l
     return times, found
 
 
+def rss_mb() -> float | None:
+    """This process's resident set now (Linux /proc), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
 def _built_index(
     vectors: np.ndarray, config: GalleryBenchConfig, cache_dir: Path | None
 ) -> tuple[GalleryIndex, float]:
     """The HNSW index of these vectors and its build time; with a cache folder, built once and reloaded (a 1M
     build takes many minutes on 2 cores), keyed by the generator settings so other vectors never match."""
     params = IndexParams(dim=config.dim, hnsw_m=config.hnsw_m, ef_construction=config.ef_construction)
-    made_from = {k: v for k, v in dataclasses.asdict(config).items() if k not in ("sizes", "queries")}
+    made_from = {
+        k: v for k, v in dataclasses.asdict(config).items() if k not in ("sizes", "queries", "ef_search_sweep")
+    }
     key = hashlib.sha256(json.dumps([len(vectors), made_from], sort_keys=True).encode()).hexdigest()
     folder = cache_dir / f"{len(vectors)}-{key[:12]}" if cache_dir else None
     if folder is not None and (folder / "build.json").is_file():
@@ -133,13 +153,16 @@ def bench_size(n: int, config: GalleryBenchConfig, cache_dir: Path | None = None
         exact_times.append((time.perf_counter() - t0) * 1000.0)
     del exact
 
+    before = rss_mb()
     gallery, build_s = _built_index(vectors, config, cache_dir)
+    after = rss_mb()
+    index_mb = round(after - before, 1) if before is not None and after is not None else None
 
     default_threads = faiss.omp_get_max_threads()
     sweep = []
     for threads in sorted({default_threads, 1}, reverse=True):
         faiss.omp_set_num_threads(threads)
-        for ef in EF_SEARCH_SWEEP:
+        for ef in config.ef_search_sweep:
             set_ef_search(gallery, ef)
             gallery.search(queries[:20], 1)  # warm-up
             times, found = _timed_single_queries(gallery, queries)
@@ -165,6 +188,8 @@ def bench_size(n: int, config: GalleryBenchConfig, cache_dir: Path | None = None
         "products": len(centres),
         "queries": config.queries,
         "build_s": round(build_s, 1),
+        "index_rss_mb": index_mb,
+        "rss_mb": round(after, 1) if after is not None else None,
         "exact_single_query_ms": summarize(exact_times),
         "exact_batch_ms_per_query": round(exact_batch_ms / config.queries, 3),
         "sweep": sweep,
@@ -186,14 +211,15 @@ def markdown(result: dict[str, Any]) -> list[str]:
         "## Gallery search (service GalleryIndex: HNSW32 + IndexIDMap2, inner product) vs exact IndexFlatIP",
         "",
         f"Clustered unit vectors, {c['dim']}-d, {c['photos']} per product; {c['queries']} single-vector queries; "
-        f"efConstruction {c['ef_construction']}; families of {c['family_size']} look-alike products. recall@1 = the "
-        "same id as exact search; same product = the top-1 is a photo of the exact top-1's product; chosen = the "
+        f"HNSW M {c['hnsw_m']}, efConstruction {c['ef_construction']}; families of {c['family_size']} "
+        "look-alike products. recall@1 = the same id as exact search; same product = the top-1 is a photo of the exact top-1's product; chosen = the "
         f"smallest efSearch with recall@1 >= {RECALL_TARGET}. Faiss threads {result['threads']} is the library "
-        "default (what the service runs with); 1 thread is shown beside it.",
+        "default; the service searches with `gallery.search_threads` (1). index MB = growth of the resident set "
+        "while the index was built or loaded.",
         "",
-        "| vectors | build s | Faiss threads | efSearch | p50 ms | p95 ms | p99 ms | recall@1 | same product "
+        "| vectors | build s | index MB | Faiss threads | efSearch | p50 ms | p95 ms | p99 ms | recall@1 | same product "
         "| exact p50 ms |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size in result["sizes"]:
         for row in size["sweep"]:
@@ -201,7 +227,7 @@ def markdown(result: dict[str, Any]) -> list[str]:
             mark = " (chosen)" if row["ef_search"] == chosen["ef_search"] else ""
             lat = row["latency_ms"]
             lines.append(
-                f"| {size['vectors']:,} | {size['build_s']} | {row['threads']} | {row['ef_search']}{mark} | "
+                f"| {size['vectors']:,} | {size['build_s']} | {size.get('index_rss_mb')} | {row['threads']} | {row['ef_search']}{mark} | "
                 f"{lat['p50']:.3f} | "
                 f"{lat['p95']:.3f} | {lat['p99']:.3f} | {row['recall1']:.4f} | {row['same_product']:.4f} | "
                 f"{size['exact_single_query_ms']['p50']:.2f} |"
