@@ -41,7 +41,7 @@ FORMAT_VERSION = 1
 class IndexParams:
     dim: int = 512
     hnsw_m: int = 32
-    ef_construction: int = 40
+    ef_construction: int = 200  # as config.GallerySettings, which says why
     ef_search: int = 64
     full_save_adds: int = 1000  # vectors added between full rewrites of the index file (0: rewrite every time)
 
