@@ -9,7 +9,7 @@ MESH_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri fonts-wqy-zenhei fonts-arp
 	fonts-open-sans fonts-ebgaramond fonts-urw-base35 mate-backgrounds colobot-common-textures
 APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql $(MESH_PACKAGES)
 
-.PHONY: run test lint unit system-deps venv demo train-env clean bench eval calibrate box-scorer
+.PHONY: run test lint unit system-deps venv demo train-env clean bench eval calibrate box-scorer heldout heldout-eval
 
 run: system-deps venv
 	$(BIN)/trayscan serve
@@ -81,6 +81,33 @@ calibrate: system-deps venv $(VAL_DATA)/annotations.json
 box-scorer: system-deps venv $(VAL_DATA)/annotations.json $(TRAIN_VAL_DATA)/annotations.json
 	$(BIN)/trayscan train box-scorer --world $(VAL_DATA):novel --world $(TRAIN_VAL_DATA):train \
 		--out models/box-scorer/mainbody-lcnet --quiet
+
+# Held-out sets of the mesh renderer (docs/DATA.md): novel SKUs of the mesh world on trays of its standard style
+# and of its holdout style (surfaces, lights and lens strengths that no training style draws). Measuring only.
+MESH_TEST := data/mesh-test
+MESH_HOLDOUT := data/mesh-holdout
+$(MESH_TEST)/annotations.json: | venv
+	$(BIN)/trayscan synth --renderer mesh --out $(MESH_TEST) --seed 1 --families 60 --trays 200 --tray-skus novel \
+		--tray-seed 6001 --enrol-per-sku 5
+$(MESH_HOLDOUT)/annotations.json: | venv
+	$(BIN)/trayscan synth --renderer mesh --style holdout --out $(MESH_HOLDOUT) --seed 1 --families 60 --trays 200 \
+		--tray-skus novel --tray-seed 7001 --enrol-per-sku 5
+
+heldout: system-deps venv $(MESH_TEST)/annotations.json $(MESH_HOLDOUT)/annotations.json
+
+# The shipped models on each mesh held-out set: detector AP50 and recall, embedder recall@1 on novel SKUs (4 views,
+# as the service embeds), checkout in-process (bench/EVAL-mesh-*.md). JSON figures in build/heldout/.
+heldout-eval: heldout
+	mkdir -p build/heldout
+	for set in $(MESH_TEST) $(MESH_HOLDOUT); do \
+		name=$$(basename $$set); \
+		$(BIN)/trayscan train detector-eval --model models/detector/mainbody --data $$set --engines onnxruntime \
+			--speed-runs 0 --json build/heldout/$$name-detector.json || exit 1; \
+		$(BIN)/trayscan train embedder-eval --data $$set --embed-rotations 4 --speed-engines '' \
+			--json build/heldout/$$name-embedder.json || exit 1; \
+		$(BIN)/trayscan eval --annotations $$set/annotations.json --images $$set --split novel --quiet \
+			--out build/heldout/$$name-eval.json --markdown bench/EVAL-$$name.md || exit 1; \
+	done
 
 # Training tools in their own venv: paddleclas / paddledet pin numpy 1.23 and opencv 4.5 (shared/NOTES.md).
 train-env:

@@ -234,11 +234,12 @@ def barcode(img: Image.Image, rng: np.random.Generator, box: tuple[int, int, int
 
 
 def fine_print(img: Image.Image, rng: np.random.Generator, box: tuple[int, int, int, int], colour: RGB,
-               font_path: str) -> None:
-    """Lines of small text (ingredients, nutrition table): texture that reads as print at a distance."""
+               font_path: str, size: int | None = None) -> None:
+    """Lines of small text (ingredients, nutrition table): texture that reads as print at a distance.
+    `size`: the text height in pixels (default: 6-12 lines fill the box)."""
     x1, y1, x2, y2 = box
     d = ImageDraw.Draw(img)
-    size = max(6, int((y2 - y1) / rng.integers(6, 12)))
+    size = size or max(6, int((y2 - y1) / rng.integers(6, 12)))
     font = _font(font_path, size)
     letters = "abcdefghijklmnoprstuvwyz      "
     y = y1

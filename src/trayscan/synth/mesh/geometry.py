@@ -90,7 +90,8 @@ def lathe(profile: list[tuple[float, float]], segments: int = 48, v_range: tuple
     ct, st = np.cos(theta)[None, :], np.sin(theta)[None, :]
     pos = np.stack([r[:, None] * ct, r[:, None] * st, np.broadcast_to(z[:, None], (len(r), segments + 1))], -1)
     nrm = np.stack([nr[:, None] * ct, nr[:, None] * st, np.broadcast_to(nz[:, None], (len(r), segments + 1))], -1)
-    uv = np.stack([np.broadcast_to(theta[None, :] / (2 * np.pi), pos.shape[:2]),
+    # u runs against the angle: seen from outside, the art then reads left to right, not mirrored.
+    uv = np.stack([np.broadcast_to(1 - theta[None, :] / (2 * np.pi), pos.shape[:2]),
                    np.broadcast_to(v[:, None], pos.shape[:2])], -1)
     # Grid rows run bottom to top; flip v so the texture's top row is the pack's top.
     uv[..., 1] = 1 - uv[..., 1]

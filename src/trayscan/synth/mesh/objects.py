@@ -114,7 +114,7 @@ def non_product_object(kind: str, rng: np.random.Generator) -> SceneObject:
     if kind == "receipt":
         w, h = rng.uniform(7.0, 8.0), rng.uniform(12.0, 30.0)
         paper = Image.new("RGB", (160, int(160 * h / w)), (246, 244, 236))
-        fine_print(paper, rng, (10, 10, 150, paper.height - 10), (60, 60, 60), "")
+        fine_print(paper, rng, (10, 34, 150, paper.height - 10), (60, 60, 60), "", size=int(rng.integers(7, 11)))
         text_in(paper, "TOTAL", "", (10, 4, 150, 30), (20, 20, 20))
         mesh = g.curled_sheet(w, h, rng.uniform(0.3, 3.0))
         return SceneObject([(mesh, np.asarray(paper.convert("RGBA"), np.uint8).copy(), "paper")], kind, None)
