@@ -2,19 +2,53 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+# A price as the API takes it: a decimal string, at most 10 digits before the point and 2 after.
+PRICE_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+RECEIPT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # ids are 32 hex digits; anything else of this shape is a 404
+# Ids and offsets are SQL BIGINTs: a larger number cannot name anything and is refused before the database.
+INT64_MAX = 2**63 - 1
+# Names are one line of printable text: no NUL (PostgreSQL refuses it in text), no other control characters.
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 
 # Always two decimals in JSON ("7.00", not "7"), whatever the Decimal's own exponent.
-Money = Annotated[Decimal, PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json")]
+Money = Annotated[
+    Decimal,
+    PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "examples": ["3.50"]}, mode="serialization"),
+]
 Sku = Annotated[str, Field(pattern=SKU_PATTERN, description="Stock keeping unit: letters, digits, . _ -")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
-Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+def _price_string(value: object) -> object:
+    """Money comes in as a string ("3.50"): a JSON number would already have been rounded by the client."""
+    if not isinstance(value, str) or re.fullmatch(PRICE_PATTERN, value) is None:
+        raise ValueError('must be a decimal string such as "3.50" (at most 10 digits, 2 decimals)')
+    return value
+
+
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_price_string),
+    WithJsonSchema({"type": "string", "pattern": PRICE_PATTERN, "examples": ["3.50"]}, mode="validation"),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NAME_PATTERN)]
 BoxList = Annotated[list[float], Field(min_length=4, max_length=4, description="[x1, y1, x2, y2] in pixels")]
 
 
@@ -32,17 +66,26 @@ class ProductCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: Sku
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     price: Price
-    currency: Currency | None = Field(None, description="Default: the store currency")
+    currency: Currency | None = Field(None, description="The store currency; default: the store currency")
+
+
+def _without_defaults(schema: dict[str, Any]) -> None:
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
 
 
 class ProductUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Only the fields given change; none of them can be null (leave a field out to keep it)."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    price: Price | None = None
-    active: bool | None = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_without_defaults)
+
+    # Defaults are not validated: a field left out stays None and is skipped (`exclude_unset`); an explicit
+    # null is validated against the type and refused with a 422 (so the types are not Optional: mypy's ignores).
+    name: Name = None  # type: ignore[assignment]
+    price: Price = None  # type: ignore[assignment]
+    active: bool = None  # type: ignore[assignment]
 
 
 class ProductPublic(BaseModel):

@@ -9,6 +9,7 @@ import trayscan
 from trayscan.api.body_limit import BodyLimitMiddleware
 from trayscan.api.docs import DocsPolicyMiddleware
 from trayscan.api.errors import install_error_handlers
+from trayscan.api.internal_error import InternalErrorMiddleware
 from trayscan.api.lifespan import Parts, make_lifespan
 from trayscan.api.metrics import ServiceMetrics
 from trayscan.api.observe import ObserveMiddleware
@@ -42,6 +43,7 @@ def create_app(
     app.state.services = None
     app.state.startup_error = None
     limits = settings.limits
+    app.add_middleware(InternalErrorMiddleware)  # added first: innermost, answers what escapes a route
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=limits.max_enrol_images * limits.max_upload_bytes + MULTIPART_OVERHEAD,

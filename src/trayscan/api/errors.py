@@ -64,9 +64,14 @@ async def _validation_error(_request: Request, error: RequestValidationError) ->
     return error_response(422, "validation_error", "; ".join(reasons) or "invalid request")
 
 
-async def _unexpected_error(_request: Request, error: Exception) -> JSONResponse:
-    log.exception("unexpected error", exc_info=error)
+def internal_error_response(error: BaseException) -> JSONResponse:
+    log.error("unexpected error", exc_info=error)
     return error_response(500, "internal_error", "internal server error")
+
+
+async def _unexpected_error(_request: Request, error: Exception) -> JSONResponse:
+    # Only what escapes the middleware (`InternalErrorMiddleware` answers everything inside it).
+    return internal_error_response(error)
 
 
 def install_error_handlers(app: FastAPI) -> None:

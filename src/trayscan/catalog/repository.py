@@ -71,8 +71,12 @@ class Catalog:
     # products
 
     def create_product(self, sku: str, name: str, price: Decimal, currency: str) -> Product:
+        """A new product; ProductExistsError when its SKU exists in any case (`ts0001` beside `TS0001`)."""
         try:
             with self.transaction() as session:
+                existing = session.scalar(select(Product.sku).where(func.upper(Product.sku) == sku.upper()))
+                if existing is not None and existing != sku:
+                    raise ProductExistsError(f"product {sku!r} already exists as {existing!r}")
                 product = Product(sku=sku, name=name, price=price, currency=currency, active=True)
                 session.add(product)
                 session.flush()

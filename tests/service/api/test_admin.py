@@ -39,7 +39,7 @@ def test_wrong_admin_token_is_403(client: TestClient) -> None:
 def test_create_product(client: TestClient) -> None:
     response = client.post(
         "/v1/admin/products",
-        json={"sku": "TEA-1", "name": "Green tea", "price": "4.5", "currency": "EUR"},
+        json={"sku": "TEA-1", "name": "Green tea", "price": "4.5", "currency": "CNY"},
         headers=ADMIN,
     )
     assert response.status_code == 201
@@ -48,7 +48,7 @@ def test_create_product(client: TestClient) -> None:
         "TEA-1",
         "Green tea",
         "4.50",
-        "EUR",
+        "CNY",
         True,
     )
     assert client.get("/v1/products/TEA-1").json()["price"] == "4.50"
@@ -67,11 +67,8 @@ def test_create_existing_sku_is_409(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ({"sku": "A", "name": "A", "price": "-1"}, "price: Input should be greater than or equal to 0"),
-        (
-            {"sku": "A", "name": "A", "price": "1.005"},
-            "price: Decimal input should have no more than 2 decimal places",
-        ),
+        ({"sku": "A", "name": "A", "price": "-1"}, 'price: Value error, must be a decimal string such as "3.50"'),
+        ({"sku": "A", "name": "A", "price": "1.005"}, "price: Value error, must be a decimal string"),
         ({"sku": "a b", "name": "A", "price": "1"}, "sku: String should match pattern"),
         ({"sku": "A", "name": "", "price": "1"}, "name: String should have at least 1 character"),
         (
@@ -221,8 +218,9 @@ def test_enrolment_failing_in_the_index_rolls_back_the_catalog(
         raise OSError("disk full")
 
     monkeypatch.setattr(gallery, "add", broken_add)
-    with pytest.raises(OSError, match="disk full"):
-        stocked.post("/v1/admin/products/LEMONADE/images", files=photo_files(LEMONADE), headers=ADMIN)
+    response = stocked.post("/v1/admin/products/LEMONADE/images", files=photo_files(LEMONADE), headers=ADMIN)
+    assert response.status_code == 500
+    assert response.json() == {"code": "internal_error", "detail": "internal server error"}
     monkeypatch.undo()
     assert state(stocked, catalog, settings) == before
 

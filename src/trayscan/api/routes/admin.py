@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from trayscan.api.deps import MetricsDep, RunnerDep, ServicesDep, read_upload, require_admin
+from trayscan.api.params import ImageIdPath, SkuPath
 from trayscan.api.routes.products import product_public
 from trayscan.api.routes.responses import error_responses
 from trayscan.catalog.repository import ImageRecord
@@ -45,14 +46,17 @@ async def check_session() -> AdminSession:
 
 @router.post("/products", status_code=201, response_model=ProductPublic, responses=error_responses(409, 422))
 async def create_product(body: ProductCreate, services: ServicesDep, runner: RunnerDep) -> ProductPublic:
-    currency = body.currency or services.settings.currency
+    currency = services.settings.currency
+    if body.currency not in (None, currency):
+        # One receipt has one currency: a product priced otherwise could never be billed with the others.
+        raise InvalidRequestError(f"currency must be the store currency {currency}, got {body.currency}")
     product = await runner.run(services.catalog.create_product, body.sku, body.name, body.price, currency)
     return product_public(product, 0)
 
 
 @router.patch("/products/{sku}", response_model=ProductPublic, responses=error_responses(404, 422))
 async def update_product(
-    sku: str, body: ProductUpdate, services: ServicesDep, runner: RunnerDep
+    sku: SkuPath, body: ProductUpdate, services: ServicesDep, runner: RunnerDep
 ) -> ProductPublic:
     product = await runner.run(services.catalog.update_product, sku, body.model_dump(exclude_unset=True))
     image_counts = await runner.run(services.catalog.image_counts)
@@ -60,7 +64,7 @@ async def update_product(
 
 
 @router.delete("/products/{sku}", response_model=ProductDeleted, responses=error_responses(404))
-async def delete_product(sku: str, services: ServicesDep, runner: RunnerDep) -> ProductDeleted:
+async def delete_product(sku: SkuPath, services: ServicesDep, runner: RunnerDep) -> ProductDeleted:
     """Remove the product and its photos from the catalog and, at once, from recognition."""
     return await runner.run(services.enroller.remove_product, sku)
 
@@ -72,7 +76,7 @@ async def delete_product(sku: str, services: ServicesDep, runner: RunnerDep) -> 
     responses=error_responses(404, 413, 415, 422),
 )
 async def enrol_images(
-    sku: str,
+    sku: SkuPath,
     images: Annotated[list[UploadFile], File(description="1-20 photos of the product alone")],
     services: ServicesDep,
     runner: RunnerDep,
@@ -89,7 +93,7 @@ async def enrol_images(
 
 
 @router.delete("/images/{image_id}", response_model=ImageDeleted, responses=error_responses(404))
-async def delete_image(image_id: int, services: ServicesDep, runner: RunnerDep) -> ImageDeleted:
+async def delete_image(image_id: ImageIdPath, services: ServicesDep, runner: RunnerDep) -> ImageDeleted:
     return await runner.run(services.enroller.remove_image, image_id)
 
 
@@ -100,7 +104,7 @@ def image_public(image: ImageRecord, request: Request) -> ImagePublic:
 
 
 @router.get("/products/{sku}/images", response_model=ImagesPublic, responses=error_responses(404))
-async def list_images(sku: str, request: Request, services: ServicesDep, runner: RunnerDep) -> ImagesPublic:
+async def list_images(sku: SkuPath, request: Request, services: ServicesDep, runner: RunnerDep) -> ImagesPublic:
     """The stored photos of a product, in enrolment order."""
     images = await runner.run(services.catalog.product_images, sku)
     return ImagesPublic(data=[image_public(image, request) for image in images], count=len(images))
@@ -111,7 +115,7 @@ async def list_images(sku: str, request: Request, services: ServicesDep, runner:
     response_class=FileResponse,
     responses={200: {"content": dict.fromkeys(MEDIA_TYPE_OF_SUFFIX.values(), {})}, **error_responses(404)},
 )
-async def image_file(image_id: int, services: ServicesDep, runner: RunnerDep) -> FileResponse:
+async def image_file(image_id: ImageIdPath, services: ServicesDep, runner: RunnerDep) -> FileResponse:
     """The photo as it was uploaded (the listing's `box` says where the product is in it)."""
     path = await runner.run(services.enroller.photo_file, image_id)
     media_type = MEDIA_TYPE_OF_SUFFIX.get(path.suffix, "application/octet-stream")

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 
 from trayscan.api.deps import MetricsDep, RunnerDep, ServicesDep, read_upload
+from trayscan.api.params import ReceiptIdPath
 from trayscan.api.routes.responses import error_responses
 from trayscan.schemas import ReceiptPublic
 
@@ -25,5 +26,5 @@ async def checkout(
 
 
 @router.get("/receipts/{receipt_id}", response_model=ReceiptPublic, responses=error_responses(404))
-async def get_receipt(receipt_id: str, services: ServicesDep, runner: RunnerDep) -> ReceiptPublic:
+async def get_receipt(receipt_id: ReceiptIdPath, services: ServicesDep, runner: RunnerDep) -> ReceiptPublic:
     return ReceiptPublic.model_validate(await runner.run(services.catalog.get_receipt, receipt_id))

@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from trayscan.api.deps import RunnerDep, ServicesDep
+from trayscan.api.params import SkuPath
 from trayscan.api.routes.responses import error_responses
 from trayscan.catalog.models import Product
-from trayscan.schemas import ProductPublic, ProductsPublic
+from trayscan.schemas import INT64_MAX, ProductPublic, ProductsPublic
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
 
@@ -20,7 +21,7 @@ def product_public(product: Product, image_count: int) -> ProductPublic:
 async def list_products(
     services: ServicesDep,
     runner: RunnerDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ProductsPublic:
     products, count = await runner.run(services.catalog.list_products, offset, limit)
@@ -29,7 +30,7 @@ async def list_products(
 
 
 @router.get("/{sku}", response_model=ProductPublic, responses=error_responses(404))
-async def get_product(sku: str, services: ServicesDep, runner: RunnerDep) -> ProductPublic:
+async def get_product(sku: SkuPath, services: ServicesDep, runner: RunnerDep) -> ProductPublic:
     product = await runner.run(services.catalog.get_product, sku)
     image_counts = await runner.run(services.catalog.image_counts)
     return product_public(product, image_counts.get(sku, 0))
