@@ -19,8 +19,6 @@ from trayscan.config import Settings, load_settings
 from trayscan.gallery.index import GalleryIndex
 from trayscan.inference.base import Detector, Embedder
 
-MULTIPART_OVERHEAD = 1024 * 1024  # headers and boundaries around the photos of one request
-
 
 def create_app(
     settings: Settings | None = None,
@@ -42,12 +40,8 @@ def create_app(
     app.state.settings = settings
     app.state.services = None
     app.state.startup_error = None
-    limits = settings.limits
     app.add_middleware(InternalErrorMiddleware)  # added first: innermost, answers what escapes a route
-    app.add_middleware(
-        BodyLimitMiddleware,
-        max_body_bytes=limits.max_enrol_images * limits.max_upload_bytes + MULTIPART_OVERHEAD,
-    )
+    app.add_middleware(BodyLimitMiddleware, limits=settings.limits)  # per route, while the body streams in
     app.add_middleware(DocsPolicyMiddleware)
     install_error_handlers(app)
     app.state.metrics = ServiceMetrics(lambda: app.state.services.gallery if app.state.services else None)

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from trayscan.api import create_app
+from trayscan.api.body_limit import FORM_OVERHEAD, PART_OVERHEAD
 
 from ..builders import encode, product_photo
 from ..conftest import ADMIN, COLA, create_product, make_settings
@@ -69,11 +70,14 @@ def test_image_over_the_pixel_limit_is_413(limited: TestClient) -> None:
 
 
 def test_request_body_over_the_limit_is_413_before_parsing(limited: TestClient) -> None:
-    body_limit = 20 * MAX_BYTES + 1024 * 1024
+    body_limit = MAX_BYTES + PART_OVERHEAD + FORM_OVERHEAD  # the checkout's: one image
     response = limited.post(
         "/v1/checkout",
         content=b"x" * (body_limit + 1),
         headers={"content-type": "multipart/form-data; boundary=x"},
     )
     assert response.status_code == 413
-    assert response.json()["code"] == "image_too_large"
+    assert response.json() == {
+        "code": "request_too_large",
+        "detail": f"request body is {body_limit + 1} bytes, over the limit of {body_limit}",
+    }
