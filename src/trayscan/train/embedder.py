@@ -35,8 +35,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--extra-data", type=Path, action="append", default=[],
                    help="more synth outputs from other world seeds: all their SKUs become extra classes (more "
                    "families to learn from; none of them is in --data's world)")
-    p.add_argument("--init", type=Path, help="start backbone and neck from this checkpoint's last.pdparams (the "
-                   "head is new; the schedule starts at step 0)")
+    p.add_argument("--init", type=Path, help="start backbone and neck from this checkpoint's last.pdparams, or "
+                   "from a .pdparams file such as the imported PULC PP-LCNet x1.0 backbone (`trayscan train "
+                   "import-weights`; with --scale 1.0); the head is new, the schedule starts at step 0")
     p.add_argument("--out", type=Path, default=Path("models/embedder/lcnet"))
     p.add_argument("--ckpt-dir", type=Path, help="default: models/checkpoints/embedder-<out name>")
     p.add_argument("--scale", type=float, default=0.5, help="PP-LCNet width (0.25 .. 2.5)")
@@ -173,12 +174,19 @@ def _jsonable(value: Any) -> Any:
     return str(value) if isinstance(value, Path) else value
 
 
-def _init_from(paddle: Any, model: Any, ckpt_dir: Path) -> None:
-    """Backbone and neck weights of an earlier run (its head had other classes)."""
-    weights = paddle.load(str(ckpt_dir / "last.pdparams"))
+def _init_from(paddle: Any, model: Any, source: Path) -> None:
+    """Backbone and neck weights of an earlier run (its head had other classes), or of a .pdparams file."""
+    path = source if source.is_file() else source / "last.pdparams"
+    weights = paddle.load(str(path))
     kept = {k: v for k, v in weights.items() if not k.startswith("head.")}
+    own = model.state_dict()
+    wrong = [k for k, v in kept.items() if k not in own or list(own[k].shape) != list(v.shape)]
+    if wrong:  # set_state_dict would only warn: a wrong --scale must not start from half-loaded weights
+        raise SystemExit(f"--init {path}: {len(wrong)} tensors do not fit this model (e.g. {wrong[0]}): "
+                         "check --scale")
     model.set_state_dict(kept)
-    print(f"backbone and neck from {ckpt_dir} ({len(kept)} tensors)", flush=True)
+    parts = sorted({k.split(".")[0] for k in kept})
+    print(f"{' and '.join(parts)} from {path} ({len(kept)} tensors)", flush=True)
 
 
 def _optimizer(paddle: Any, model: Any, args: argparse.Namespace) -> Any:
