@@ -187,6 +187,9 @@ class LimitSettings(BaseModel):
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_pixels: int = Field(default=40_000_000, ge=1)
     max_enrol_images: int = Field(default=20, ge=1)
+    # Decoded pixels alive at once across all requests (pipeline/budget.py): one image of max_pixels, or many
+    # small ones. 8 concurrent 6000x6000 decompression bombs then add under 600 MB (tests/service/api/test_memory.py).
+    decode_pixels_in_flight: int = Field(default=40_000_000, ge=1)
 
 
 class DemoSettings(BaseModel):

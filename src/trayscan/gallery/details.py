@@ -66,8 +66,8 @@ def load_view(path: Path, long_side: int, padding: float) -> DetailView | None:
 def stored_crop(stages: Stages, image_dir: Path, image: ImageRecord) -> np.ndarray:
     """The crop of a gallery image, cut from its stored photo as enrolment cut it. OSError / TrayscanError
     when the file is gone or unreadable."""
-    decoded = stages.decode((image_dir / image.image_path).read_bytes())
-    return stages.crop(decoded, [image.box])[0]
+    with stages.decoded((image_dir / image.image_path).read_bytes()) as decoded:
+        return stages.crop(decoded, [image.box])[0]
 
 
 class GalleryDetails:

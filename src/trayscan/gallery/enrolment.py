@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,18 +98,19 @@ class Enroller:
         prepared: list[PreparedPhoto] = []
         crops: list[np.ndarray] = []
         for index, photo in enumerate(photos):
-            try:
-                image = self.stages.decode(photo.data)
-            except TrayscanError as error:
-                # Same status, but say which photo failed.
-                raise type(error)(f"image {index} ({photo.filename}): {error.detail}") from error
-            detections = self.stages.detect(image)
-            if detections:
-                prepared.append(PreparedPhoto(photo, product_box(detections), detections[0].score))
-            else:
-                height, width = image.shape[:2]
-                prepared.append(PreparedPhoto(photo, (0.0, 0.0, float(width), float(height)), None))
-            crops.extend(self.stages.crop(image, [prepared[-1].box]))
+            with ExitStack() as holding:
+                try:
+                    image = holding.enter_context(self.stages.decoded(photo.data))
+                except TrayscanError as error:
+                    # Same status, but say which photo failed.
+                    raise type(error)(f"image {index} ({photo.filename}): {error.detail}") from error
+                detections = self.stages.detect(image)
+                if detections:
+                    prepared.append(PreparedPhoto(photo, product_box(detections), detections[0].score))
+                else:
+                    height, width = image.shape[:2]
+                    prepared.append(PreparedPhoto(photo, (0.0, 0.0, float(width), float(height)), None))
+                crops.extend(self.stages.crop(image, [prepared[-1].box]))
         return prepared, self.stages.embed(crops)
 
     def _confusables(self, sku: str, embeddings: np.ndarray) -> list[ConfusableWarning]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,9 +19,10 @@ from trayscan.errors import GalleryEmptyError
 from trayscan.gallery.index import GalleryIndex
 from trayscan.inference.base import Detection, Detector, Embedder
 from trayscan.pipeline.box_scorer import BoxScorer, features_from
+from trayscan.pipeline.budget import PixelBudget
 from trayscan.pipeline.crop import crop_with_padding
 from trayscan.pipeline.decide import Decision, decide
-from trayscan.pipeline.decode import ImageLimits, decode_image
+from trayscan.pipeline.decode import ImageLimits, decode_image, image_pixels
 from trayscan.pipeline.dedupe import Candidate, dedupe, drop_group_boxes
 from trayscan.pipeline.detect import detect_items
 from trayscan.pipeline.embed import embed_crops
@@ -141,15 +142,23 @@ class Stages:
         settings: PipelineSettings,
         limits: ImageLimits,
         box_scorer: BoxScorer | None = None,
+        budget: PixelBudget | None = None,
     ) -> None:
         self.detector = detector
         self.embedder = embedder
         self.settings = settings
         self.limits = limits
         self.box_scorer = box_scorer  # trained for this detector + embedder; None: the threshold rule
+        self.budget = budget or PixelBudget(limits.max_pixels)
 
     def decode(self, data: bytes) -> np.ndarray:
         return decode_image(data, self.limits)
+
+    @contextmanager
+    def decoded(self, data: bytes) -> Iterator[np.ndarray]:
+        """The decoded image while its pixels are held in the decode budget: use it (detect, crop) inside."""
+        with self.budget.hold(image_pixels(data, self.limits)):
+            yield self.decode(data)
 
     def detect(self, image_bgr: np.ndarray, threshold: float | None = None) -> list[Detection]:
         """Boxes over `threshold` (default: the detection threshold), best first."""
@@ -188,14 +197,15 @@ class Recognizer:
         """Decode, detect every box scored >= floor, crop, embed, search, decide, sibling check."""
         stages, settings = self.stages, self.stages.settings
         timings = Timings()
-        with timings.stage("decode"):
-            image = stages.decode(data)
-        if self.gallery.live_count == 0:
-            raise GalleryEmptyError("the gallery is empty: enrol products before checkout")
-        with timings.stage("detect"):
-            detections = stages.detect(image, floor)
+        with ExitStack() as holding:  # the decoded image stays in the decode budget until its crops are cut
+            with timings.stage("decode"):
+                image = holding.enter_context(stages.decoded(data))
+            if self.gallery.live_count == 0:
+                raise GalleryEmptyError("the gallery is empty: enrol products before checkout")
+            with timings.stage("detect"):  # and the crops of the boxes
+                detections = stages.detect(image, floor)
+                crops = stages.crop(image, [d.box for d in detections])
         with timings.stage("embed"):
-            crops = stages.crop(image, [d.box for d in detections])
             embeddings = stages.embed(crops)
         details = self._sibling_details()
         with timings.stage("search"):
