@@ -29,6 +29,7 @@ from trayscan.inference import Detector, Embedder, load_detector, load_embedder
 from trayscan.inference.fusion import with_fusion
 from trayscan.inference.views import with_rotations
 from trayscan.pipeline.box_scorer import load_box_scorer
+from trayscan.pipeline.budget import PixelBudget
 from trayscan.pipeline.decode import ImageLimits
 from trayscan.pipeline.recognize import Recognizer, Stages
 
@@ -69,7 +70,7 @@ def build_stages(settings: Settings, detector: Detector, embedder: Embedder) -> 
     scorer = load_box_scorer(
         models.box_scorer_dir, detector.name, embedder.name, (models.detector_dir, models.embedder_dir)
     )
-    return Stages(detector, embedder, settings.pipeline, limits, scorer)
+    return Stages(detector, embedder, settings.pipeline, limits, scorer, PixelBudget(settings.limits.decode_pixels_in_flight))
 
 
 def gallery_details(settings: Settings, catalog: Catalog, stages: Stages) -> GalleryDetails:
