@@ -43,6 +43,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -573,6 +574,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     out = args.out or args.dir / "paddle"
+    absent = [m for m in ("onnx", "onnxruntime", "paddle", "paddleclas", "ppdet") if find_spec(m) is None]
+    if absent:
+        print(f"import-weights: {', '.join(absent)} missing: run in the training venv (make train-env; "
+              ".venv-train/bin/trayscan train import-weights)", file=sys.stderr)
+        return 2
     try:
         if args.fetch:
             fetch(args.dir)
