@@ -87,3 +87,9 @@ def test_text_format_is_one_readable_line(log_stream: io.StringIO) -> None:
     assert log_stream.getvalue() == ""
     [line] = text.getvalue().splitlines()
     assert "gallery loaded" in line and "vectors=12" in line
+
+
+def test_uvicorn_lines_are_json_without_their_coloured_copy(log_stream: io.StringIO) -> None:
+    logging.getLogger("uvicorn.error").info("Started server process [%d]", 7, extra={"color_message": "\x1b[36m"})
+    [line] = lines(log_stream)
+    assert line["event"] == "Started server process [7]" and "color_message" not in line
