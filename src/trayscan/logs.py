@@ -27,10 +27,10 @@ def _drop_colour_copy(_logger: Any, _method: str, event: dict[str, Any]) -> dict
 def _processors() -> list[Any]:
     return [
         structlog.contextvars.merge_contextvars,
-        _drop_colour_copy,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
+        _drop_colour_copy,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
 
