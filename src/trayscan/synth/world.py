@@ -6,6 +6,7 @@ the same products, and a catalog can be rebuilt from the seed alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -128,16 +129,25 @@ def _make_family(rng: np.random.Generator, index: int, split: str) -> Family:
     )
 
 
-def build_world(seed: int, n_families: int, currency: str = "CNY") -> list[Product]:
-    """All products of the world, in SKU order."""
-    rng = np.random.default_rng([seed, 0])
+FamilyMaker = Callable[[np.random.Generator, int, str], Family]
+VariantMaker = Callable[[np.random.Generator, Family, int, str], list[Product]]
+
+
+def assemble_world(rng: np.random.Generator, n_families: int, make_family: FamilyMaker,
+                   make_variants: VariantMaker, currency: str) -> list[Product]:
+    """Families (a share of them novel, chosen first) and their variants, in SKU order, from one random stream."""
     n_novel = max(1, round(n_families * NOVEL_FRACTION)) if n_families >= 2 else 0
     novel = set(rng.choice(n_families, size=n_novel, replace=False).tolist())
     products: list[Product] = []
     for f in range(n_families):
-        family = _make_family(rng, f, "novel" if f in novel else "train")
-        products += _make_variants(rng, family, len(products), currency)
+        family = make_family(rng, f, "novel" if f in novel else "train")
+        products += make_variants(rng, family, len(products), currency)
     return products
+
+
+def build_world(seed: int, n_families: int, currency: str = "CNY") -> list[Product]:
+    """All products of the world, in SKU order."""
+    return assemble_world(np.random.default_rng([seed, 0]), n_families, _make_family, _make_variants, currency)
 
 
 def _make_variants(rng: np.random.Generator, family: Family, first_index: int, currency: str) -> list[Product]:

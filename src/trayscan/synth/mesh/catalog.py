@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from trayscan.synth.world import FLAVOURS, NOVEL_FRACTION, Family, Product, random_colour
+from trayscan.synth.world import FLAVOURS, Family, Product, assemble_world, random_colour
 
 # Pack shapes and their physical sizes in cm: (height or length, width or diameter).
 SHAPE_SIZES_CM: dict[str, list[tuple[float, float]]] = {
@@ -72,13 +72,7 @@ def _family(rng: np.random.Generator, index: int, split: str) -> Family:
 def build_world(seed: int, n_families: int, currency: str = "CNY") -> list[Product]:
     """All products, in SKU order (`MS00001`...); a pure function of (seed, families)."""
     rng = np.random.default_rng([seed, 0, 7])  # 7: the mesh renderer's stream, apart from the sprite world's
-    n_novel = max(1, round(n_families * NOVEL_FRACTION)) if n_families >= 2 else 0
-    novel = set(rng.choice(n_families, size=n_novel, replace=False).tolist())
-    products: list[Product] = []
-    for f in range(n_families):
-        family = _family(rng, f, "novel" if f in novel else "train")
-        products += _variants(rng, family, len(products), currency)
-    return products
+    return assemble_world(rng, n_families, _family, _variants, currency)
 
 
 def _variants(rng: np.random.Generator, family: Family, first: int, currency: str) -> list[Product]:
