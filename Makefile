@@ -9,13 +9,17 @@ MESH_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri fonts-wqy-zenhei fonts-arp
 	fonts-open-sans fonts-ebgaramond fonts-urw-base35 mate-backgrounds colobot-common-textures
 APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql $(MESH_PACKAGES)
 
-.PHONY: run test lint unit system-deps venv demo train-env clean bench eval calibrate box-scorer heldout heldout-eval
+.PHONY: run test lint unit system-deps venv demo train-env clean bench eval calibrate box-scorer heldout heldout-eval fuzz
 
 run: system-deps venv
 	$(BIN)/trayscan serve
 
 test: system-deps venv lint
 	$(BIN)/pytest -q
+
+# schemathesis against the API with a large budget (make test runs the same tests with 15 cases a route).
+fuzz: venv
+	TRAYSCAN_FUZZ_EXAMPLES=2000 TRAYSCAN_FUZZ_STEPS=100 $(BIN)/pytest -q tests/service/api/test_fuzz.py
 
 lint: venv
 	$(BIN)/ruff check src tests

@@ -221,3 +221,10 @@ class Readiness(BaseModel):
     gallery_version: int | None = None
     gallery_size: int | None = None
     reason: str | None = None
+
+
+class NotReady(Readiness):
+    """The 503 of /readyz: the readiness report, with the `ErrorBody` fields every error answer has."""
+
+    code: Literal["not_ready"] = "not_ready"
+    detail: str

@@ -13,6 +13,7 @@ from trayscan.api.internal_error import InternalErrorMiddleware
 from trayscan.api.lifespan import Parts, make_lifespan
 from trayscan.api.metrics import ServiceMetrics
 from trayscan.api.observe import ObserveMiddleware
+from trayscan.api.openapi import error_schema_openapi
 from trayscan.api.routes import admin, checkout, health, metrics, products, web
 from trayscan.catalog.repository import Catalog
 from trayscan.config import Settings, load_settings
@@ -48,4 +49,5 @@ def create_app(
     app.add_middleware(ObserveMiddleware, metrics=app.state.metrics)  # added last: outermost, sees every answer
     for router in (health.router, metrics.router, checkout.router, products.router, admin.router, web.router):
         app.include_router(router)
+    app.openapi = error_schema_openapi(app)  # type: ignore[method-assign]  # every error as ErrorBody
     return app

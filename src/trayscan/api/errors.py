@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -48,9 +49,28 @@ async def _domain_error(_request: Request, error: errors.TrayscanError) -> JSONR
     return error_response(status_of(error), error.code, error.detail)
 
 
-async def _http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
     code = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_")
-    return error_response(error.status_code, code, str(error.detail), getattr(error, "headers", None))
+    headers = getattr(error, "headers", None)
+    if error.status_code == 405:
+        # Starlette names the methods of the first route with this path only (PATCH of a product, not DELETE).
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+    return error_response(error.status_code, code, str(error.detail), headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods of every route whose path template matches the request's path (FastAPI 0.165 nests each
+    included router, whose own routes carry the full path)."""
+    methods: set[str] = set()
+    pending: list[Any] = list(request.app.router.routes)
+    while pending:
+        route = pending.pop()
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            pending.extend(included.routes)
+        elif getattr(route, "methods", None) and route.path_regex.match(request.url.path):
+            methods |= set(route.methods)
+    return sorted(methods)
 
 
 def _field(location: tuple[object, ...]) -> str:

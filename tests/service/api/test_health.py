@@ -37,6 +37,8 @@ def test_not_ready_when_models_cannot_load(tmp_path: Path, monkeypatch: pytest.M
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["reason"] == "FileNotFoundError: no detector in models/detector/mainbody"
+        assert ready.json()["code"] == "not_ready"  # the error body's fields, as on every error answer
+        assert ready.json()["detail"] == "service not ready: FileNotFoundError: no detector in models/detector/mainbody"
         response = client.post("/v1/checkout", files={"image": ("t.png", encode(tray([])), "image/png")})
         assert response.status_code == 503
         assert response.json() == {

@@ -12,7 +12,7 @@ from trayscan.schemas import ReceiptPublic
 router = APIRouter(prefix="/v1", tags=["checkout"])
 
 
-@router.post("/checkout", response_model=ReceiptPublic, responses=error_responses(413, 415, 422, 503))
+@router.post("/checkout", response_model=ReceiptPublic, responses=error_responses(409, 413, 415, 422, 503))
 async def checkout(
     image: Annotated[UploadFile, File(description="One tray photo: JPEG, PNG or WebP")],
     services: ServicesDep,

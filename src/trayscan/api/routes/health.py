@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from trayscan.api.services import Services
-from trayscan.schemas import Health, Readiness
+from trayscan.schemas import Health, NotReady, Readiness
 
 router = APIRouter(tags=["health"])
 
@@ -15,15 +15,15 @@ async def healthz() -> Health:
     return Health()
 
 
-@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": NotReady}})
 async def readyz(request: Request) -> JSONResponse:
     """Readiness: 200 only when detector, embedder, gallery and catalog are loaded."""
     services: Services | None = getattr(request.app.state, "services", None)
     if services is None:
         reason = getattr(request.app.state, "startup_error", None) or "still starting"
         components = dict.fromkeys(("detector", "embedder", "gallery", "catalog"), False)
-        body = Readiness(ready=False, components=components, reason=reason)
-        return JSONResponse(body.model_dump(), status_code=503)
+        not_ready = NotReady(ready=False, components=components, reason=reason, detail=f"service not ready: {reason}")
+        return JSONResponse(not_ready.model_dump(), status_code=503)
     body = Readiness(
         ready=True,
         components=dict.fromkeys(("detector", "embedder", "gallery", "catalog"), True),
