@@ -24,6 +24,7 @@ from trayscan.gallery.details import GalleryDetails
 from trayscan.gallery.enrolment import Enroller
 from trayscan.gallery.follow import GalleryFollower, follows_catalog
 from trayscan.gallery.index import GalleryIndex, IndexParams
+from trayscan.gallery.reconcile import remove_orphan_photos
 from trayscan.gallery.sync import open_gallery
 from trayscan.inference import Detector, Embedder, load_detector, load_embedder
 from trayscan.inference.fusion import with_fusion
@@ -34,6 +35,8 @@ from trayscan.pipeline.decode import ImageLimits
 from trayscan.pipeline.recognize import Recognizer, Stages
 
 log = logging.getLogger(__name__)
+
+ORPHAN_GRACE_S = 600.0  # an enrolment writes and commits its photos within seconds
 
 
 @dataclass
@@ -91,6 +94,9 @@ def build_services(settings: Settings, parts: Parts) -> Services:
     faiss.omp_set_num_threads(settings.gallery.search_threads)  # measured: 25 ms -> 2 ms per 10-item tray
     catalog = parts.catalog or Catalog.open(settings.sqlalchemy_url)
     stages = build_stages(settings, detector, embedder)
+    # Photos left by a crash; other replicas of a PostgreSQL catalog may be writing theirs right now.
+    orphan_grace_s = ORPHAN_GRACE_S if follows_catalog(settings.sqlalchemy_url) else 0.0
+    remove_orphan_photos(catalog, settings.image_dir, orphan_grace_s)
     gallery = parts.gallery or open_gallery(
         settings.gallery.dir, index_params(settings), catalog, stages, settings.image_dir
     )

@@ -169,6 +169,15 @@ class Catalog:
             product = self.get_product(sku, session)
             return [_image_record(row, sku) for row in self._image_rows_of(session, product)]
 
+    def image_paths(self) -> set[str]:
+        """The stored-photo path of every gallery image, relative to the image folder."""
+        with self.transaction() as session:
+            return set(session.scalars(select(GalleryImage.image_path)))
+
+    def skus(self) -> set[str]:
+        with self.transaction() as session:
+            return set(session.scalars(select(Product.sku)))
+
     def image_ids(self) -> set[int]:
         with self.transaction() as session:
             return set(session.scalars(select(GalleryImage.id)))

@@ -1,7 +1,8 @@
 """Bulk enrolment from a catalog CSV and a folder of photos (`trayscan gallery build`, the demo catalog).
 
 CSV columns: `sku,name,price,currency` (more are ignored; a `split` column can select train/novel rows).
-Photos: `<images>/<SKU>/*.jpg|png|webp`. Products already in the catalog keep their photos (build is rerunnable).
+Photos: `<images>/<SKU>/*.jpg|png|webp`. Products already in the catalog keep their photos; one without photos (a build that stopped) gets them:
+the build is rerunnable and resumes an interrupted one.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class CatalogRow:
 class BuildReport:
     products_created: int = 0
     products_skipped: int = 0
+    products_resumed: int = 0  # existed without photos: an interrupted build's, given their photos now
     images_enrolled: int = 0
 
 
@@ -72,14 +74,19 @@ def build_gallery(
 ) -> BuildReport:
     report = BuildReport()
     selected = [row for row in rows if split == "all" or row.split == split]
+    with_photos = set(catalog.image_counts())
     with enroller.gallery.deferred_saves():
         for row in progress(selected, len(selected), "enrolling"):
             try:
                 catalog.create_product(row.sku, row.name, row.price, row.currency)
+                report.products_created += 1
             except ProductExistsError:
-                report.products_skipped += 1
-                continue
-            report.products_created += 1
+                if row.sku in with_photos:
+                    report.products_skipped += 1
+                    continue
+                # Created by a build that stopped before its photos were enrolled (each enrolment is one
+                # transaction: a product has all the photos of its build or none).
+                report.products_resumed += 1
             photos = [Photo(path.name, path.read_bytes()) for path in product_photos(images_dir, row.sku)]
             if photos:
                 report.images_enrolled += enroller.enrol(row.sku, photos).enrolled

@@ -30,12 +30,30 @@ def generate_world(demo: DemoSettings, out: Path) -> None:
 def seed_demo_catalog(
     demo: DemoSettings, out: Path, catalog: Catalog, enroller: Enroller, currency: str
 ) -> BuildReport:
-    """Fill an empty catalog with the demo products; a catalog that has products is left alone."""
-    if catalog.list_products(limit=1)[1] > 0:
+    """Fill an empty catalog with the demo products, or finish a demo seeding that a crash interrupted.
+
+    The seeding writes `out/seeded` when it completes. A catalog holding products without that marker is a
+    half-seeded demo when its products are the first ones of the demo's CSV (the order a seeding creates them
+    in): the rest are created and enrolled, and a product created without its photos gets them. Any other
+    catalog (the store's own products, or demo products some of which staff deleted) is left alone.
+    """
+    skus = catalog.skus()
+    marker = out / SEEDED_MARKER
+    if skus and marker.is_file():
         return BuildReport()
     generate_world(demo, out)
-    report = build_gallery(
-        read_catalog_csv(out / "catalog.csv", currency), out / "enrol", catalog, enroller, demo.split
+    rows = read_catalog_csv(out / "catalog.csv", currency)
+    if skus:
+        # A seeding creates the products in CSV order: an interrupted one left the first n of them.
+        selected = [row.sku for row in rows if demo.split == "all" or row.split == demo.split]
+        if skus != set(selected[: len(skus)]):
+            log.info("the catalog's %d products are not an interrupted demo seeding: left alone", len(skus))
+            return BuildReport()
+        log.warning("the demo seeding was interrupted (%d of %d products): completing it", len(skus), len(selected))
+    report = build_gallery(rows, out / "enrol", catalog, enroller, demo.split)
+    marker.write_text(f"{report.products_created + report.products_resumed + report.products_skipped}\n")
+    log.info(
+        "demo catalog: %d products created, %d completed, %d images",
+        report.products_created, report.products_resumed, report.images_enrolled,
     )
-    log.info("demo catalog: %d products, %d images", report.products_created, report.images_enrolled)
     return report

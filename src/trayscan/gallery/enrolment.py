@@ -7,6 +7,7 @@ catalog rows, index vectors) then happen under the gallery lock and are undone t
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,6 +28,8 @@ from trayscan.pipeline.search import search_neighbours
 from trayscan.schemas import ConfusableWarning, EnrolmentPublic, ImageDeleted, ImageOutcome, ProductDeleted
 
 log = logging.getLogger(__name__)
+
+TEMPORARY_SUFFIX = ".tmp"  # a photo being written; never a stored photo's name
 
 
 @dataclass(frozen=True)
@@ -133,17 +136,19 @@ class Enroller:
         ]
 
     def _write(self, sku: str, prepared: list[PreparedPhoto], embeddings: np.ndarray) -> list[int]:
-        with self.gallery.lock, self._stored_photos(sku, prepared) as paths:
+        with self.gallery.lock, self._staged_photos(sku, prepared) as staged:
             added: list[int] = []
             try:
                 with self.catalog.transaction() as session:
                     new_images = [
                         NewImage(path, item.box, embedding, self.stages.embedder.name)
-                        for path, item, embedding in zip(paths, prepared, embeddings, strict=True)
+                        for (_, path), item, embedding in zip(staged, prepared, embeddings, strict=True)
                     ]
                     ids = self.catalog.add_images(session, sku, new_images)
                     self.gallery.add(embeddings, ids)
                     added = ids
+                    for temporary, path in staged:  # moved in last, just before the commit
+                        os.replace(temporary, self.image_dir / path)
             except BaseException:
                 if added:  # the index took the vectors but the catalog did not commit them
                     self.gallery.remove(added)
@@ -151,21 +156,29 @@ class Enroller:
             return added
 
     @contextmanager
-    def _stored_photos(self, sku: str, prepared: list[PreparedPhoto]) -> Iterator[list[str]]:
-        """Write the photos (kept for re-embedding with a future embedder); delete them if the enrolment fails.
+    def _staged_photos(self, sku: str, prepared: list[PreparedPhoto]) -> Iterator[list[tuple[Path, str]]]:
+        """Write the photos (kept for re-embedding with a future embedder) under temporary names, synced to disk;
+        the caller moves each to its final name inside the catalog transaction. All are deleted if the
+        enrolment fails. A crash leaves at most `*.tmp` files or moved-in files without a catalog row, which
+        `gallery.reconcile` removes at the next start.
 
-        Yields their paths relative to `image_dir`, as the catalog stores them.
+        Yields (temporary file, final path relative to `image_dir` as the catalog stores it) pairs.
         """
         (self.image_dir / sku).mkdir(parents=True, exist_ok=True)
-        paths: list[str] = []
+        staged: list[tuple[Path, str]] = []
         try:
             for item in prepared:
                 path = f"{sku}/{uuid.uuid4().hex}{image_suffix(item.photo.data)}"
-                (self.image_dir / path).write_bytes(item.photo.data)
-                paths.append(path)
-            yield paths
+                temporary = self.image_dir / f"{path}{TEMPORARY_SUFFIX}"
+                staged.append((temporary, path))
+                with temporary.open("wb") as handle:
+                    handle.write(item.photo.data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            yield staged
         except BaseException:
-            for path in paths:
+            for temporary, path in staged:
+                temporary.unlink(missing_ok=True)
                 (self.image_dir / path).unlink(missing_ok=True)
             raise
 
