@@ -72,7 +72,7 @@ def test_a_box_is_the_whole_silhouette_of_its_item() -> None:
         p = scenes._place(scenes.product_object(product), tray, placed, rng)
         if p is not None:
             placed.append(p)
-    draws = scenes._draws(placed, scenes.g.plane(half_w * 3, half_h * 3), np.full((4, 4, 4), 255, np.uint8))
+    draws = scenes._draws(placed, scenes.tray_plane(half_w, half_h), np.full((4, 4, 4), 255, np.uint8))
     boxes, visible = scenes._annotate(draws, camera, len(placed), 640, 480)
     assert len(placed) >= 3
     for k in range(1, len(placed) + 1):
@@ -80,6 +80,17 @@ def test_a_box_is_the_whole_silhouette_of_its_item() -> None:
         ys, xs = np.nonzero(alone)
         assert boxes[k - 1] == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
         assert 0 < visible[k] <= 1.0
+
+
+@pytest.mark.parametrize("style", [STANDARD, HOLDOUT])
+def test_the_tray_fills_the_photo_under_the_strongest_lens_distortion(style) -> None:
+    rng = np.random.default_rng(0)
+    camera, half_w, half_h = scenes._kiosk_camera(rng, style, 320, 240)
+    camera = replace(camera, k1=style.distortion_k1[0], k2=-0.02)
+    draws = scenes._draws([], scenes.tray_plane(half_w, half_h), np.full((4, 4, 4), 255, np.uint8))
+    draws[0].object_id = 1  # id pass: every pixel that shows the tray reads 1
+    ids = renderer().object_ids(draws, camera, 320, 240)
+    assert (ids == 1).all()
 
 
 def test_trays_hold_non_products_annotated_as_not_for_sale() -> None:

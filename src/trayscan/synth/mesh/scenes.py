@@ -177,6 +177,12 @@ def _draws(placed: list[_Placed], tray_mesh: np.ndarray, tray_tex: np.ndarray) -
     return draws
 
 
+def tray_plane(half_w: float, half_h: float) -> np.ndarray:
+    """The tray surface, four times the seen half-extent each way: under the strongest barrel distortion the
+    photo's corners look far outside the undistorted view, and must still see the tray."""
+    return g.plane(half_w * 8.0, half_h * 8.0, 40, 32)
+
+
 def _kiosk_camera(rng: np.random.Generator, style: Style, width: int, height: int) -> tuple[Camera, float, float]:
     """A camera above the tray, slightly off-centre and tilted; returns it and the half-extent seen (cm)."""
     cam_h = rng.uniform(55, 75)
@@ -243,7 +249,7 @@ def render_tray(products: list[Product], rng: np.random.Generator, width: int, h
         p = _place(obj, tray, placed, rng)
         if p is not None:
             placed.append(p)
-    tray_mesh = g.plane(half_w * 3.0, half_h * 3.0, 30, 24)
+    tray_mesh = tray_plane(half_w, half_h)
     tray_tex = surface(st, rng)
     light = lighting(st, rng, max(half_w, half_h) * 1.6)
     draws = _draws(placed, tray_mesh, tray_tex)
