@@ -55,6 +55,18 @@ class ReceiptNotFoundError(TrayscanError):
     code = "receipt_not_found"
 
 
+class IdempotencyKeyReusedError(TrayscanError):
+    """An Idempotency-Key already answered a different request."""
+
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInUseError(TrayscanError):
+    """The first request with this Idempotency-Key is still running: retry in a moment."""
+
+    code = "idempotency_key_in_use"
+
+
 class ProductExistsError(TrayscanError):
     code = "product_exists"
 

@@ -26,6 +26,8 @@ STATUS_OF: dict[type[errors.TrayscanError], int] = {
     errors.ImageNotFoundError: 404,
     errors.ReceiptNotFoundError: 404,
     errors.ProductExistsError: 409,
+    errors.IdempotencyKeyReusedError: 422,
+    errors.IdempotencyKeyInUseError: 409,
     errors.CurrencyMismatchError: 409,
     errors.GalleryEmptyError: 503,
     errors.ServiceNotReadyError: 503,

@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import faiss
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 
 from trayscan.api.concurrency import CpuRunner
 from trayscan.api.services import Services
+from trayscan.catalog.idempotency import IdempotencyRecords
 from trayscan.catalog.repository import Catalog
 from trayscan.config import Settings
 from trayscan.gallery.demo import seed_demo_catalog
@@ -36,6 +38,7 @@ from trayscan.pipeline.recognize import Recognizer, Stages
 
 log = logging.getLogger(__name__)
 
+IDEMPOTENCY_TTL = timedelta(hours=24)  # a kiosk or staff page retries within seconds; a day covers any outage
 ORPHAN_GRACE_S = 600.0  # an enrolment writes and commits its photos within seconds
 
 
@@ -107,6 +110,7 @@ def build_services(settings: Settings, parts: Parts) -> Services:
         gallery=gallery,
         recognizer=Recognizer(stages, gallery, catalog.active_labels, gallery_details(settings, catalog, stages).views),
         enroller=enroller,
+        idempotency=IdempotencyRecords(catalog.database, IDEMPOTENCY_TTL),
     )
     if settings.demo.enabled:
         seed_demo_catalog(settings.demo, settings.demo_dir, catalog, enroller, settings.currency)

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from trayscan.billing import build_receipt
+from trayscan.catalog.idempotency import IdempotencyRecords
 from trayscan.catalog.repository import Catalog
 from trayscan.config import Settings
 from trayscan.gallery.enrolment import Enroller
@@ -21,6 +22,7 @@ class Services:
     gallery: GalleryIndex
     recognizer: Recognizer
     enroller: Enroller
+    idempotency: IdempotencyRecords
     notes: list[str] = field(default_factory=list)
 
     def checkout(self, image: bytes) -> ReceiptPublic:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from trayscan.api.deps import MetricsDep, RunnerDep, ServicesDep, read_upload, require_admin
+from trayscan.api.idempotency import IdempotencyKey, fingerprint, idempotent
 from trayscan.api.params import ImageIdPath, SkuPath
 from trayscan.api.routes.products import product_public
 from trayscan.api.routes.responses import error_responses
@@ -45,13 +46,20 @@ async def check_session() -> AdminSession:
 
 
 @router.post("/products", status_code=201, response_model=ProductPublic, responses=error_responses(409, 422))
-async def create_product(body: ProductCreate, services: ServicesDep, runner: RunnerDep) -> ProductPublic:
+async def create_product(
+    body: ProductCreate, services: ServicesDep, runner: RunnerDep, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
     currency = services.settings.currency
     if body.currency not in (None, currency):
         # One receipt has one currency: a product priced otherwise could never be billed with the others.
         raise InvalidRequestError(f"currency must be the store currency {currency}, got {body.currency}")
-    product = await runner.run(services.catalog.create_product, body.sku, body.name, body.price, currency)
-    return product_public(product, 0)
+
+    async def work() -> ProductPublic:
+        product = await runner.run(services.catalog.create_product, body.sku, body.name, body.price, currency)
+        return product_public(product, 0)
+
+    request = fingerprint(body.model_dump_json(exclude={"currency"}))
+    return await idempotent(services, runner, idempotency_key, "create_product", request, 201, work)
 
 
 @router.patch("/products/{sku}", response_model=ProductPublic, responses=error_responses(404, 422))
@@ -73,7 +81,7 @@ async def delete_product(sku: SkuPath, services: ServicesDep, runner: RunnerDep)
     "/products/{sku}/images",
     status_code=201,
     response_model=EnrolmentPublic,
-    responses=error_responses(404, 413, 415, 422),
+    responses=error_responses(404, 409, 413, 415, 422),
 )
 async def enrol_images(
     sku: SkuPath,
@@ -81,15 +89,21 @@ async def enrol_images(
     services: ServicesDep,
     runner: RunnerDep,
     metrics: MetricsDep,
-) -> EnrolmentPublic:
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Detect, crop and embed the product in each photo and add it to the live gallery: the next checkout sees it."""
     limits = services.settings.limits
     if len(images) > limits.max_enrol_images:
         raise InvalidRequestError(f"at most {limits.max_enrol_images} photos per request, got {len(images)}")
     photos = [Photo(upload.filename, await read_upload(upload, limits.max_upload_bytes)) for upload in images]
-    enrolment = await runner.run(services.enroller.enrol, sku, photos)
-    metrics.observe_enrolment(enrolment)
-    return enrolment
+
+    async def work() -> EnrolmentPublic:
+        enrolment = await runner.run(services.enroller.enrol, sku, photos)
+        metrics.observe_enrolment(enrolment)
+        return enrolment
+
+    request = fingerprint(sku, *(part for photo in photos for part in (photo.filename or "", photo.data)))
+    return await idempotent(services, runner, idempotency_key, "enrol", request, 201, work)
 
 
 @router.delete("/images/{image_id}", response_model=ImageDeleted, responses=error_responses(404))

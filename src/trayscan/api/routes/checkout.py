@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import JSONResponse
 
 from trayscan.api.deps import MetricsDep, RunnerDep, ServicesDep, read_upload
+from trayscan.api.idempotency import IdempotencyKey, fingerprint, idempotent
 from trayscan.api.params import ReceiptIdPath
 from trayscan.api.routes.responses import error_responses
 from trayscan.schemas import ReceiptPublic
@@ -18,11 +20,16 @@ async def checkout(
     services: ServicesDep,
     runner: RunnerDep,
     metrics: MetricsDep,
-) -> ReceiptPublic:
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     data = await read_upload(image, services.settings.limits.max_upload_bytes)
-    receipt = await runner.run(services.checkout, data)
-    metrics.observe_receipt(receipt)
-    return receipt
+
+    async def work() -> ReceiptPublic:
+        receipt = await runner.run(services.checkout, data)
+        metrics.observe_receipt(receipt)
+        return receipt
+
+    return await idempotent(services, runner, idempotency_key, "checkout", fingerprint(data), 200, work)
 
 
 @router.get("/receipts/{receipt_id}", response_model=ReceiptPublic, responses=error_responses(404))
