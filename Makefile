@@ -11,8 +11,10 @@ APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql $(MESH_PACKAG
 
 .PHONY: run test lint unit system-deps venv demo train-env clean bench eval calibrate box-scorer heldout heldout-eval fuzz
 
+# The development flag lets the service start with configs/default.yaml's placeholder admin token.
 run: system-deps venv
-	$(BIN)/trayscan serve
+	@echo "make run: development admin token 'changeme' (TRAYSCAN_ALLOW_PLACEHOLDER_TOKEN=1); set TRAYSCAN_ADMIN_TOKEN otherwise"
+	TRAYSCAN_ALLOW_PLACEHOLDER_TOKEN=1 $(BIN)/trayscan serve
 
 test: system-deps venv lint
 	$(BIN)/pytest -q

@@ -34,6 +34,9 @@ class ServerSettings(BaseModel):
     cpu_threads: int = Field(
         default=4, ge=1, description="Thread pool for decoding, inference and index search."
     )
+    # Browser origins (e.g. "https://kiosk.store.example") allowed to call the API from their pages; none by
+    # default: the kiosk and staff pages are served by this server itself.
+    cors_origins: list[str] = Field(default_factory=list)
     background_startup: bool = Field(
         default=False,
         description="Load in the background: /healthz answers at once, /readyz is 503 until loaded",
@@ -187,6 +190,8 @@ class LimitSettings(BaseModel):
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_pixels: int = Field(default=40_000_000, ge=1)
     max_enrol_images: int = Field(default=20, ge=1)
+    # Admin writes (POST/PATCH/DELETE under /v1/admin) per client address and minute, bursts included; then 429.
+    admin_writes_per_minute: int = Field(default=600, ge=1)
     # Decoded pixels alive at once across all requests (pipeline/budget.py): one image of max_pixels, or many
     # small ones. 8 concurrent 6000x6000 decompression bombs then add under 600 MB (tests/service/api/test_memory.py).
     decode_pixels_in_flight: int = Field(default=40_000_000, ge=1)
@@ -206,6 +211,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     admin_token: SecretStr = SecretStr(PLACEHOLDER_ADMIN_TOKEN)
+    # `trayscan serve` refuses the placeholder token unless this development flag is set (`make run` sets it).
+    allow_placeholder_token: bool = False
     currency: str = Field(
         default="CNY", pattern=r"^[A-Z]{3}$", description="Store currency: default for products"
     )

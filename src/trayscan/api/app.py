@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 import trayscan
@@ -14,6 +15,7 @@ from trayscan.api.lifespan import Parts, make_lifespan
 from trayscan.api.metrics import ServiceMetrics
 from trayscan.api.observe import ObserveMiddleware
 from trayscan.api.openapi import error_schema_openapi
+from trayscan.api.rate_limit import TokenBuckets
 from trayscan.api.routes import admin, checkout, health, metrics, products, web
 from trayscan.catalog.repository import Catalog
 from trayscan.config import Settings, load_settings
@@ -44,6 +46,14 @@ def create_app(
     app.add_middleware(InternalErrorMiddleware)  # added first: innermost, answers what escapes a route
     app.add_middleware(BodyLimitMiddleware, limits=settings.limits)  # per route, while the body streams in
     app.add_middleware(DocsPolicyMiddleware)
+    app.state.admin_write_buckets = TokenBuckets(settings.limits.admin_writes_per_minute)
+    if settings.server.cors_origins:  # only the configured origins; none by default
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+        )
     install_error_handlers(app)
     app.state.metrics = ServiceMetrics(lambda: app.state.services.gallery if app.state.services else None)
     app.add_middleware(ObserveMiddleware, metrics=app.state.metrics)  # added last: outermost, sees every answer

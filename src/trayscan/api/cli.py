@@ -10,7 +10,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from trayscan.api.app import create_app
-from trayscan.config import load_settings
+from trayscan.config import PLACEHOLDER_ADMIN_TOKEN, load_settings
 from trayscan.logs import configure_logging
 
 
@@ -36,6 +36,18 @@ def main(argv: list[str]) -> int:
     except (OSError, ValidationError) as error:
         print(f"trayscan serve: bad settings: {error}", file=sys.stderr)
         return 2
+    if settings.admin_token.get_secret_value() == PLACEHOLDER_ADMIN_TOKEN:
+        if not settings.allow_placeholder_token:
+            print(
+                "trayscan serve: refusing the placeholder admin token: set TRAYSCAN_ADMIN_TOKEN "
+                "(or TRAYSCAN_ALLOW_PLACEHOLDER_TOKEN=1 on a development machine)",
+                file=sys.stderr,
+            )
+            return 2
+        print(
+            f"trayscan serve: development: the admin token is the placeholder {PLACEHOLDER_ADMIN_TOKEN!r}",
+            file=sys.stderr,
+        )
     server = settings.server.model_copy(
         update={key: value for key, value in (("host", args.host), ("port", args.port)) if value is not None}
     )

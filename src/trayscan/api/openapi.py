@@ -8,6 +8,7 @@ from how a route is built are added here by rule, so no route can forget one:
 - 413 `request_too_large` wherever there is a body (`api/body_limit.py`), 400 for a multipart body that cannot
   be parsed;
 - 503 `not_ready` on every `/v1/` route (models or catalog still loading);
+- 429 `too_many_requests` on admin writes (`api/rate_limit.py`);
 - 500 `internal_error` everywhere.
 """
 
@@ -41,7 +42,7 @@ def _error(status: str) -> dict[str, Any]:
     return {"description": DESCRIPTIONS.get(status, "Error"), "content": {"application/json": {"schema": ERROR_REF}}}
 
 
-def _statuses(path: str, operation: dict[str, Any]) -> set[str]:
+def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
     statuses = {"500"}
     body = operation.get("requestBody")
     if operation.get("parameters") or body:
@@ -52,6 +53,8 @@ def _statuses(path: str, operation: dict[str, Any]) -> set[str]:
             statuses.add("400")
     if path.startswith("/v1/"):
         statuses.add("503")
+    if path.startswith("/v1/admin/") and method != "get":
+        statuses.add("429")  # api/rate_limit.py
     return statuses
 
 
@@ -71,9 +74,9 @@ def error_schema_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
             "type": "string", "enum": [currency], "description": f"The store currency, {currency} (the default)"
         }
         for path, operations in schema.get("paths", {}).items():
-            for operation in operations.values():
+            for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
-                for status in _statuses(path, operation):
+                for status in _statuses(path, method, operation):
                     responses.setdefault(status, _error(status))
                 for status, response in responses.items():
                     content = str(response.get("content", ""))

@@ -12,7 +12,7 @@ from trayscan.cli import main as trayscan_main
 
 def test_serve_builds_the_app_from_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "serve.yaml"
-    config.write_text("server:\n  host: 0.0.0.0\n  port: 9000\ndemo:\n  enabled: false\n")
+    config.write_text("admin_token: s3cret\nserver:\n  host: 0.0.0.0\n  port: 9000\ndemo:\n  enabled: false\n")
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(serve_cli.uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs}))
     logging_calls: list[tuple[str, ...]] = []
@@ -32,3 +32,20 @@ def test_serve_refuses_bad_settings(tmp_path: Path, capsys: pytest.CaptureFixtur
     config.write_text("environment: production\n")
     assert trayscan_main(["serve", "--config", str(config)]) == 2
     assert "placeholder admin token is refused" in capsys.readouterr().err
+
+
+def test_serve_refuses_the_placeholder_token_without_the_development_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "dev.yaml"
+    config.write_text("environment: development\ndemo:\n  enabled: false\n")
+    monkeypatch.delenv("TRAYSCAN_ADMIN_TOKEN", raising=False)
+    calls: list[object] = []
+    monkeypatch.setattr(serve_cli.uvicorn, "run", lambda app, **kwargs: calls.append(app))
+    assert trayscan_main(["serve", "--config", str(config)]) == 2
+    assert "refusing the placeholder admin token" in capsys.readouterr().err
+    assert calls == []
+    monkeypatch.setenv("TRAYSCAN_ALLOW_PLACEHOLDER_TOKEN", "1")
+    assert trayscan_main(["serve", "--config", str(config)]) == 0
+    assert "development: the admin token is the placeholder 'changeme'" in capsys.readouterr().err
+    assert len(calls) == 1

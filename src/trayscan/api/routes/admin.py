@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from trayscan.api.deps import MetricsDep, RunnerDep, ServicesDep, read_upload, require_admin
 from trayscan.api.idempotency import IdempotencyKey, fingerprint, idempotent
 from trayscan.api.params import ImageIdPath, SkuPath
+from trayscan.api.rate_limit import limit_admin_writes
 from trayscan.api.routes.products import product_public
 from trayscan.api.routes.responses import error_responses
 from trayscan.catalog.repository import ImageRecord
@@ -31,7 +32,7 @@ from trayscan.schemas import (
 router = APIRouter(
     prefix="/v1/admin",
     tags=["admin"],
-    dependencies=[Depends(require_admin)],
+    dependencies=[Depends(require_admin), Depends(limit_admin_writes)],
     responses=error_responses(401, 403),
 )
 
