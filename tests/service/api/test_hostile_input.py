@@ -12,7 +12,8 @@ from tests.postgres import DATABASES
 from trayscan.catalog import Catalog
 from trayscan.catalog.models import Product
 
-from ..conftest import ADMIN, create_product
+from ..builders import encode, product_photo
+from ..conftest import ADMIN, COLA, create_product
 
 pytestmark = pytest.mark.parametrize("database", DATABASES, indirect=True)
 
@@ -123,3 +124,17 @@ def test_nul_in_a_path_is_422(client: TestClient, path: str) -> None:
     response = client.get(path, headers=ADMIN)
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("range_header", ["bytes=abc", "bytes=999999999-"])
+def test_a_photo_ignores_range_headers(client: TestClient, range_header: str) -> None:
+    """Starlette's FileResponse answered these with a plain-text 400 and a bodiless 416."""
+    create_product(client, "COLA")
+    photo = encode(product_photo(COLA))
+    enrolled = client.post(
+        "/v1/admin/products/COLA/images", files=[("images", ("0.png", photo, "image/png"))], headers=ADMIN
+    ).json()
+    url = f"/v1/admin/images/{enrolled['images'][0]['image_id']}/file"
+    response = client.get(url, headers={**ADMIN, "Range": range_header})
+    assert response.status_code == 200
+    assert response.content == photo

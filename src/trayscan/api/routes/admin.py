@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from trayscan.api.deps import MetricsDep, RunnerDep, ServicesDep, read_upload, require_admin
 from trayscan.api.idempotency import IdempotencyKey, fingerprint, idempotent
@@ -14,7 +14,7 @@ from trayscan.api.rate_limit import limit_admin_writes
 from trayscan.api.routes.products import product_public
 from trayscan.api.routes.responses import error_responses
 from trayscan.catalog.repository import ImageRecord
-from trayscan.errors import InvalidRequestError
+from trayscan.errors import ImageNotFoundError, InvalidRequestError
 from trayscan.gallery.enrolment import Photo
 from trayscan.pipeline.decode import MEDIA_TYPE_OF_SUFFIX
 from trayscan.schemas import (
@@ -127,11 +127,17 @@ async def list_images(sku: SkuPath, request: Request, services: ServicesDep, run
 
 @router.get(
     "/images/{image_id}/file",
-    response_class=FileResponse,
+    response_class=Response,
     responses={200: {"content": dict.fromkeys(MEDIA_TYPE_OF_SUFFIX.values(), {})}, **error_responses(404)},
 )
-async def image_file(image_id: ImageIdPath, services: ServicesDep, runner: RunnerDep) -> FileResponse:
+async def image_file(image_id: ImageIdPath, services: ServicesDep, runner: RunnerDep) -> Response:
     """The photo as it was uploaded (the listing's `box` says where the product is in it)."""
     path = await runner.run(services.enroller.photo_file, image_id)
     media_type = MEDIA_TYPE_OF_SUFFIX.get(path.suffix, "application/octet-stream")
-    return FileResponse(path, media_type=media_type, headers=PHOTO_HEADERS)
+    # The whole file, not a FileResponse: its Range support answers a bad Range header with plain-text 400 and
+    # 416 outside the one error body (Starlette 1.10), and a photo of at most 20 MiB needs no ranges.
+    try:
+        data = await runner.run(path.read_bytes)
+    except FileNotFoundError as error:  # deleted since photo_file looked
+        raise ImageNotFoundError(f"the stored photo of gallery image {image_id} is missing") from error
+    return Response(data, media_type=media_type, headers=PHOTO_HEADERS)
