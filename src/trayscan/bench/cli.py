@@ -67,6 +67,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--state-dir", type=Path, default=Path("build/bench-server"), help="http: servers' state")
     p.add_argument("--url", help="http: load-test this running server instead of starting one")
     p.add_argument(
+        "--mixed-seconds", type=float, default=0.0,
+        help="http: then 8 checkout clients and 1 admin client (enrol, reprice, delete) for this long (0: skip)",
+    )
+    p.add_argument(
         "--sizes", type=_ints, default=(10_000, 100_000, 1_000_000), help="gallery: vector counts"
     )
     p.add_argument(
@@ -111,6 +115,7 @@ def run_parts(args: argparse.Namespace) -> dict[str, Any]:
             vectors=args.vectors,
             state_dir=args.state_dir,
             url=args.url,
+            mixed_seconds=args.mixed_seconds,
         )
         results["http"] = _timed(lambda: http.run(settings, http_config), "http")
     if part in ("gallery", "all"):

@@ -21,6 +21,8 @@ import numpy as np
 
 from trayscan.api import lifespan
 from trayscan.bench.gallery import GalleryBenchConfig, clustered_vectors
+from trayscan.bench.mixed import markdown as mixed_markdown
+from trayscan.bench.mixed import mixed_run
 from trayscan.bench.server import ServerProcess
 from trayscan.bench.stats import summarize
 from trayscan.bench.world import trays_with
@@ -43,6 +45,7 @@ class HttpBenchConfig:
     state_dir: Path = Path("build/bench-server")
     demo_world: Path | None = Path("data/train")  # a synth folder of the demo world, if already generated
     url: str | None = None
+    mixed_seconds: float = 0.0  # > 0: also the mixed run (bench/mixed.py) for this long, 8 checkout clients
 
 
 def load_test(
@@ -138,13 +141,16 @@ def _served(
     client = server.client()
     ready = client.get("/readyz").body
     tests = load_tests(client, trays, config)
-    return {
+    served = {
         "gallery": gallery,
         "gallery_size": ready.get("gallery_size") if isinstance(ready, dict) else None,
         "startup_s": server.startup_s,
         "load": tests,
         "memory": server.memory(),
     }
+    if config.mixed_seconds > 0:
+        served["mixed"] = mixed_run(client, trays, trays, config.mixed_seconds)
+    return served
 
 
 def run(settings: Settings, config: HttpBenchConfig) -> dict[str, Any]:
@@ -218,4 +224,6 @@ def markdown(result: dict[str, Any]) -> list[str]:
                 f"| {t['clients']} | {t['requests']} | {t['trays_per_s']} | {p50} | {p95} | {t['errors']} |"
             )
         lines.append("")
+        if server.get("mixed"):
+            lines += mixed_markdown(server["mixed"])
     return lines

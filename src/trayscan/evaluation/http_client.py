@@ -64,8 +64,9 @@ class ApiClient:
         body: bytes | None = None,
         content_type: str | None = None,
         admin: bool = False,
+        extra_headers: dict[str, str] | None = None,
     ) -> Response:
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **(extra_headers or {})}
         if content_type:
             headers["Content-Type"] = content_type
         if admin and self.admin_token:
