@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,7 +74,10 @@ def test_lines_logged_from_a_worker_thread_carry_the_request_id(log_stream: io.S
             await CpuRunner(1).run(work)
         work()  # outside a request: no id
 
-    anyio.run(request)
+    # in a thread of its own: the browser tests' Playwright keeps an event loop running in the main thread
+    thread = threading.Thread(target=anyio.run, args=(request,))
+    thread.start()
+    thread.join(timeout=30)
     inside, outside = [line for line in lines(log_stream) if line["event"] == "slow crop"]
     assert inside["request_id"] == "req-1" and inside["crop"] == 3 and inside["level"] == "warning"
     assert inside["logger"] == "trayscan.pipeline"
@@ -90,6 +94,7 @@ def test_text_format_is_one_readable_line(log_stream: io.StringIO) -> None:
 
 
 def test_uvicorn_lines_are_json_without_their_coloured_copy(log_stream: io.StringIO) -> None:
-    logging.getLogger("uvicorn.error").info("Started server process [%d]", 7, extra={"color_message": "\x1b[36m"})
+    # warning: a uvicorn.Config made by an earlier test may have left the uvicorn loggers at that level
+    logging.getLogger("uvicorn.error").warning("Started server process [%d]", 7, extra={"color_message": "\x1b[36m"})
     [line] = lines(log_stream)
     assert line["event"] == "Started server process [7]" and "color_message" not in line

@@ -35,7 +35,9 @@ def add_images(catalog: Catalog, sku: str, count: int) -> list[int]:
         return catalog.add_images(session, sku, images)
 
 
-def eventually(condition: Callable[[], bool], seconds: float = 2.0) -> None:
+def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Correctness, not speed: tests/ops/test_replicas.py holds replicas to the 2 s bound. A loaded machine (load
+    average 10 on 2 cores, 2026-12-03) took over 2 s just to connect and catch up."""
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, f"not within {seconds} s"
@@ -85,7 +87,7 @@ def test_index_follows_inserts_and_deletes_and_survives_a_lost_connection(
             )
         eventually(lambda: not follower.listening.is_set())
         while_away = add_images(catalog, "COLA", 1)
-        eventually(lambda: set(while_away) <= gallery.live_ids, seconds=5.0)
+        eventually(lambda: set(while_away) <= gallery.live_ids)
         catalog.delete_product("COLA")  # ON DELETE CASCADE removes the images: notified too
         eventually(lambda: gallery.live_count == 0)
     finally:
