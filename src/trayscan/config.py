@@ -104,7 +104,7 @@ class SiblingCheckSettings(BaseModel):
     margin: float = Field(default=0.1, ge=0.0, le=2.0, description="rivals within this of the best similarity")
     max_skus: int = Field(default=4, ge=2, le=10)
     # 2 photos: 49 instead of 50 exact receipts of the 150 validation trays, ACD 2.33 instead of 2.25 (session 9,
-    # bench/CALIBRATION-val-session9-images-per-sku.md; its times are not comparable: the first run made the views).
+    # bench/CALIBRATION-val-3f3d03b-images-per-sku.md; its times are not comparable: the first run made the views).
     images_per_sku: int = Field(default=3, ge=1, le=20)
     neighbours: int = Field(default=20, ge=1, le=100, description="gallery images searched per crop for it")
     # The check overrules the embedding's SKU only when another candidate's print matches the crop by at least this
@@ -131,7 +131,7 @@ class PipelineSettings(BaseModel):
     # embeddings (session 7) too, no pair of the sweep beat 0.4 / 0.7 on all three (bench/CALIBRATION-val-rot2.md).
     # Session 8 added the sibling check and weak boxes: detection 0.5 with weak boxes from 0.3 kept at similarity
     # >= 0.8 beat the 17 other settings swept on exact receipts and ACD (42 vs 39 of 150 at 0.4 without weak boxes;
-    # bench/CALIBRATION-val-session8-weak*.md); similarity 0.7 stayed (bench/CALIBRATION-val-session8-similarity.md).
+    # bench/CALIBRATION-val-09a08ea-weak*.md); similarity 0.7 stayed (bench/CALIBRATION-val-09a08ea-similarity.md).
     # Enrolling at 0.5 instead of 0.4 (the gallery is enrolled at the detection threshold) raised 0.5/0.3/0.7 from 42
     # to 48 (enrolling at 0.6: 45, ACD 2.49; `TRAYSCAN_PIPELINE__DETECTION_THRESHOLD=0.6 trayscan eval ... --sweep
     # detection_threshold=0.5`); in `make calibrate`, enrolled so, 0.4 without weak boxes had 50 but a higher ACD (2.40 vs 2.27) and a
@@ -167,16 +167,16 @@ class PipelineSettings(BaseModel):
         default=0.05, ge=0.0, le=0.5, description="Share of box width/height added per side."
     )
     # Neighbours in the vote. Session 9, 150 validation trays: 3 and 10 both worse than 5 on exact receipts, ACD and
-    # mCIoU (bench/CALIBRATION-val-session9-topk.md).
+    # mCIoU (bench/CALIBRATION-val-3f3d03b-topk.md).
     top_k: int = Field(default=5, ge=1, le=100)
     similarity_threshold: float = Field(default=0.7, ge=-1.0, le=1.0)
     # Two boxes of one decided SKU are one item when they overlap this much (touching items barely overlap).
     duplicate_iou: float = Field(default=0.6, gt=0.0, le=1.0)
     # A box of that SKU lying this much inside another is a box on part of the item. 0.8 (was 0.9), chosen with the
     # session-8 pipeline on validation trays only: 150 novel-SKU trays 48 -> 50 exact receipts, ACD 2.27 -> 2.25
-    # (bench/CALIBRATION-val-session9-dedupe.md); 100 train-SKU trays (`trayscan synth --seed 1 --families 60
+    # (bench/CALIBRATION-val-3f3d03b-dedupe.md); 100 train-SKU trays (`trayscan synth --seed 1 --families 60
     # --trays 100 --tray-skus train --tray-seed 777 --enrol-per-sku 3`) 25 -> 26, ACD 2.36 -> 2.31
-    # (bench/CALIBRATION-trainval-session9-dedupe.md); 0.7 about as good.
+    # (bench/CALIBRATION-trainval-3f3d03b-dedupe.md); 0.7 about as good.
     duplicate_containment: float = Field(default=0.8, gt=0.0, le=1.0)
     # Boxes overlapping this much are one item even when decided as different SKUs (two guesses on one item).
     duplicate_iou_any_sku: float = Field(default=0.75, gt=0.0, le=1.0)
