@@ -55,9 +55,7 @@ class ModelSettings(BaseModel):
     box_scorer_dir: Path | None = Path("models/box-scorer/mainbody-lcnet")
     engine: Literal["onnxruntime", "paddle"] = "onnxruntime"
     threads: int = Field(default=2, ge=1, description="Intra-op threads of each model session")
-    # 4, not 2: with the session-6 embedder both gave recall@1 0.856 / 0.857 on held-out ground-truth crops, but in
-    # the pipeline 4 views had more exact receipts on 500 held-out trays (74 / 69) and 50 end-to-end trays (14 / 11),
-    # fewer on 150 validation trays (30 / 32); 2 views cut the tray time by ~19 % (MODEL_CARD.md, "Session 7").
+    # 4, not 2: more exact receipts on held-out trays for about 19 % more tray time (docs/CALIBRATION.md).
     embed_rotations: int = Field(
         default=4,
         description="Average each crop's embedding over 1, 2 or 4 right-angle rotations (inference/views.py)",
@@ -75,9 +73,8 @@ class GallerySettings(BaseModel):
     dir: Path = Path("gallery")
     dim: int = Field(default=512, ge=1)
     hnsw_m: int = Field(default=32, ge=4)
-    # 200, not Faiss's 40: on the clustered 512-d vectors of `trayscan bench gallery` at 200k, an index built with
-    # 40 found the exact top-1 for 0.978 of queries at efSearch 64, one built with 200 for 1.000 from efSearch 32
-    # (2026-12-03, bench/gallery.py). It costs build time (about 7x there); the graph's size is set by hnsw_m.
+    # 200, not Faiss's 40: exact top-1 for all queries of a 200k gallery from efSearch 32, for about 7x the build
+    # time (docs/CALIBRATION.md, "Gallery index"); the graph's size is set by hnsw_m.
     ef_construction: int = Field(default=200, ge=8)
     ef_search: int = Field(default=64, ge=8)
     full_save_adds: int = Field(
@@ -103,18 +100,11 @@ class SiblingCheckSettings(BaseModel):
     enabled: bool = True
     margin: float = Field(default=0.1, ge=0.0, le=2.0, description="rivals within this of the best similarity")
     max_skus: int = Field(default=4, ge=2, le=10)
-    # 2 photos: 49 instead of 50 exact receipts of the 150 validation trays, ACD 2.33 instead of 2.25 (session 9,
-    # bench/CALIBRATION-val-3f3d03b-images-per-sku.md; its times are not comparable: the first run made the views).
+    # 2 photos lost one exact receipt of 150 validation trays (docs/CALIBRATION.md).
     images_per_sku: int = Field(default=3, ge=1, le=20)
     neighbours: int = Field(default=20, ge=1, le=100, description="gallery images searched per crop for it")
     # The check overrules the embedding's SKU only when another candidate's print matches the crop by at least this
-    # much more (correlation). Session 10: on captured checks of both validation worlds (one-off script) the answers
-    # it broke had small leads (median 0.03-0.06), those it fixed large ones (0.13-0.20), and 0.025 gave 32 / 56
-    # exact receipts (train / novel validation trays) against 31 / 56 at a lower ACD. It did not hold elsewhere
-    # (box scorer retrained for it, `trayscan eval --sweep sibling_check.switch_margin=0,0.025`): 200 train-SKU
-    # trays made later 53 against 55 exact, ACD 2.455 against 2.350; with each value's own scorer, the 500 held-out
-    # novel trays 128 against 124, ACD 2.826 against 2.816, and the 50 end-to-end trays 16 and 16, ACD 2.22 against
-    # 2.28. No clear gain: off.
+    # much more (correlation); no value above 0 gained on both validation worlds (docs/CALIBRATION.md).
     switch_margin: float = Field(default=0.0, ge=0.0, le=2.0)
     detail_side: int = Field(default=320, ge=64, le=1024, description="long side (px) of the compared views")
     cache_images: int = Field(
@@ -123,22 +113,8 @@ class SiblingCheckSettings(BaseModel):
 
 
 class PipelineSettings(BaseModel):
-    # Both thresholds were chosen on validation trays (`make calibrate` -> bench/CALIBRATION-val.md) for the
-    # starter models: 0.4 / 0.75 beat 0.3 / 0.5 on exact receipts, ACD and mCIoU. Rerun with the session-5
-    # models, no pair was better on all three: 0.4 / 0.6 had three more exact receipts of 150 at a higher ACD,
-    # 0.35 / 0.75 a lower ACD with two fewer exact receipts, so 0.4 / 0.75 stayed. With the session-6 models
-    # (160 px embedder) 0.4 / 0.7 beat 0.4 / 0.75 on all three (30 vs 27 exact of 150, ACD 4.19 vs 4.23). With 2-view
-    # embeddings (session 7) too, no pair of the sweep beat 0.4 / 0.7 on all three (bench/CALIBRATION-val-rot2.md).
-    # Session 8 added the sibling check and weak boxes: detection 0.5 with weak boxes from 0.3 kept at similarity
-    # >= 0.8 beat the 17 other settings swept on exact receipts and ACD (42 vs 39 of 150 at 0.4 without weak boxes;
-    # bench/CALIBRATION-val-09a08ea-weak*.md); similarity 0.7 stayed (bench/CALIBRATION-val-09a08ea-similarity.md).
-    # Enrolling at 0.5 instead of 0.4 (the gallery is enrolled at the detection threshold) raised 0.5/0.3/0.7 from 42
-    # to 48 (enrolling at 0.6: 45, ACD 2.49; `TRAYSCAN_PIPELINE__DETECTION_THRESHOLD=0.6 trayscan eval ... --sweep
-    # detection_threshold=0.5`); in `make calibrate`, enrolled so, 0.4 without weak boxes had 50 but a higher ACD (2.40 vs 2.27) and a
-    # lower mCIoU (79.0 vs 80.5 %): no setting beat 0.5/0.3/0.7 on all three. Session 9 (dedupe at 80 %, weak-box
-    # similarity swept too, 54 settings in bench/CALIBRATION-val.md): 0.5/0.3/0.8/0.7 has 50 exact, ACD 2.247 and
-    # the best mCIoU (80.66 %); detection 0.6 had 52 exact at ACD 2.253, similarity 0.65 51 at ACD 2.240: none
-    # better on all three, so the defaults stay.
+    # The thresholds below were chosen on validation trays of both sprite worlds, each time the models changed
+    # (`make calibrate`; the measurements are in docs/CALIBRATION.md).
     # The rule below chooses the boxes when no box scorer is loaded for the models (or box_scorer is off); the
     # detection threshold also picks the product's box in enrolment photos either way.
     detection_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -149,15 +125,8 @@ class PipelineSettings(BaseModel):
     weak_detection_threshold: float = Field(default=0.3, ge=0.0, le=1.0)
     weak_detection_similarity: float = Field(default=0.8, ge=-1.0, le=1.0)
     # Choose boxes by the models' box scorer (models.box_scorer_dir) where one is loaded. Its probability threshold
-    # is the scorer's own (chosen on its training trays) unless box_score_threshold is set. Session 10, `make
-    # calibrate` with the session-6 detector (in-sample for the scorer): its 0.45 with similarity 0.7 had 56 of 150
-    # exact (the rule 50) at the same ACD 2.247; similarity 0.65 with 0.4 had 57, ACD 2.153, but on the 100
-    # train-SKU validation trays 0.65 was worse on all three (29-30 against 31 exact, ACD 2.44 against 2.34), so
-    # 0.7 stays. Session 11's detector and scorer (bench/CALIBRATION-val-box-scorer.md): 0.4 with 0.7 has 51, ACD
-    # 2.333; with 0.65, 56, ACD 2.253 (the rule: 47 and 52). 0.7 also guards against products nobody enrolled
-    # (session 10): with only train SKUs enrolled, the 1,518 novel items of the 150 validation trays were billed as
-    # some enrolled SKU 35 times at 0.7, 95 at 0.65, 161 at 0.6 (the rest stay `unrecognized`; `trayscan eval ...
-    # --split train --sweep similarity_threshold=0.6,0.65,0.7`).
+    # is the scorer's own (chosen on its training trays) unless box_score_threshold is set. Similarity 0.7 also
+    # guards against products nobody enrolled: lower values bill unenrolled items as some other SKU far more often.
     box_scorer: bool = True
     box_score_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     max_detections: int = Field(
@@ -166,17 +135,13 @@ class PipelineSettings(BaseModel):
     crop_padding: float = Field(
         default=0.05, ge=0.0, le=0.5, description="Share of box width/height added per side."
     )
-    # Neighbours in the vote. Session 9, 150 validation trays: 3 and 10 both worse than 5 on exact receipts, ACD and
-    # mCIoU (bench/CALIBRATION-val-3f3d03b-topk.md).
+    # Neighbours in the vote: 3 and 10 both did worse than 5 on validation trays (docs/CALIBRATION.md).
     top_k: int = Field(default=5, ge=1, le=100)
     similarity_threshold: float = Field(default=0.7, ge=-1.0, le=1.0)
     # Two boxes of one decided SKU are one item when they overlap this much (touching items barely overlap).
     duplicate_iou: float = Field(default=0.6, gt=0.0, le=1.0)
-    # A box of that SKU lying this much inside another is a box on part of the item. 0.8 (was 0.9), chosen with the
-    # session-8 pipeline on validation trays only: 150 novel-SKU trays 48 -> 50 exact receipts, ACD 2.27 -> 2.25
-    # (bench/CALIBRATION-val-3f3d03b-dedupe.md); 100 train-SKU trays (`trayscan synth --seed 1 --families 60
-    # --trays 100 --tray-skus train --tray-seed 777 --enrol-per-sku 3`) 25 -> 26, ACD 2.36 -> 2.31
-    # (bench/CALIBRATION-trainval-3f3d03b-dedupe.md); 0.7 about as good.
+    # A box of that SKU lying this much inside another is a box on part of the item; 0.8 (was 0.9) gained exact
+    # receipts on validation trays of both worlds (docs/CALIBRATION.md).
     duplicate_containment: float = Field(default=0.8, gt=0.0, le=1.0)
     # Boxes overlapping this much are one item even when decided as different SKUs (two guesses on one item).
     duplicate_iou_any_sku: float = Field(default=0.75, gt=0.0, le=1.0)
@@ -195,6 +160,10 @@ class LimitSettings(BaseModel):
     # Decoded pixels alive at once across all requests (pipeline/budget.py): one image of max_pixels, or many
     # small ones. 8 concurrent 6000x6000 decompression bombs then add under 600 MB (tests/service/api/test_memory.py).
     decode_pixels_in_flight: int = Field(default=40_000_000, ge=1)
+    # A checkout JPEG is decoded at 1/2, 1/4 or 1/8 size while its long side stays at least this many pixels: the
+    # detector sees 320-416 px and an item's crop of a 1600 px photo still fills the sibling check's 320 px views.
+    # Boxes on the receipt are in the photo's own pixels either way. 0: always full size.
+    checkout_decode_long_side: int = Field(default=1600, ge=0)
 
 
 class DemoSettings(BaseModel):

@@ -7,9 +7,9 @@ import pytest
 
 from tests.evaluation.world import write_world
 from tests.service.fakes import BlobDetector, HistogramEmbedder
-from trayscan.api.services import Services
 from trayscan.config import Settings
 from trayscan.evaluation.local import empty_service, enrol_catalog, read_catalog
+from trayscan.services import Services
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import numpy as np
 from tests.evaluation.world import DESIGNS, grid_box
 from tests.service.builders import encode, tray
 from tests.service.fakes import BlobDetector, HistogramEmbedder
-from trayscan.api.services import Services
 from trayscan.evaluation.baseline import PPShiTuRecognizer, PPShiTuSettings, rec_nms
 from trayscan.inference.base import Detection
+from trayscan.services import Services
 
 WHOLE = (0.0, 0.0, 640.0, 480.0)
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.evaluation.world import TRAYS, grid_box
 from tests.service.fakes import BlobDetector, HistogramEmbedder
-from trayscan.api import lifespan
+from trayscan import compose
 from trayscan.pipeline.box_scorer import load_box_scorer
 from trayscan.train import box_scorer as command
 from trayscan.train.box_scorer import fit_logistic
@@ -34,7 +34,7 @@ def test_trains_a_scorer_that_tells_items_from_decoys(
     world: Path, tmp_path: Path, detector: BlobDetector, embedder: HistogramEmbedder,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(lifespan, "load_models", lambda settings: (detector, embedder))
+    monkeypatch.setattr(compose, "load_models", lambda settings: (detector, embedder))
     add_decoys(world, detector)
     other = Path(shutil.copytree(world, tmp_path / "other-world"))
     out = tmp_path / "scorer"
@@ -58,7 +58,7 @@ def test_a_world_without_wrong_boxes_teaches_nothing(
     world: Path, tmp_path: Path, detector: BlobDetector, embedder: HistogramEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The fake detector finds exactly the items: no box to learn to drop, so the command says so.
-    monkeypatch.setattr(lifespan, "load_models", lambda settings: (detector, embedder))
+    monkeypatch.setattr(compose, "load_models", lambda settings: (detector, embedder))
     with pytest.raises(SystemExit, match="nothing to tell apart"):
         command.main(["--world", str(world), "--out", str(tmp_path / "scorer"), "--quiet"])
     assert not (tmp_path / "scorer").exists()

@@ -29,6 +29,7 @@ class BlobDetector:
         self.min_area = min_area
         self.truth: dict[str, list[Detection]] = {}
         self.calls = 0
+        self.shapes: list[tuple[int, ...]] = []  # of the images it was given, in order
 
     def register(
         self, image_bgr: np.ndarray, boxes: list[Box], score: float = 0.9, scores: list[float] | None = None
@@ -39,6 +40,7 @@ class BlobDetector:
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
         self.calls += 1
+        self.shapes.append(image_bgr.shape)
         known = self.truth.get(image_key(image_bgr))
         if known is not None:
             return list(known)

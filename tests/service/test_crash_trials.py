@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from trayscan.api.lifespan import Parts, build_services
 from trayscan.catalog import Catalog
+from trayscan.compose import Parts, build_services
 from trayscan.config import Settings
 from trayscan.gallery.cli import run_compact
 from trayscan.gallery.details import VIEW_SUFFIX
@@ -123,7 +123,7 @@ def check_consistent(settings: Settings, demo_skus: list[str] | None) -> dict[st
 @pytest.mark.slow
 def test_kill_9_at_random_moments_then_restart_is_consistent(tmp_path: Path) -> None:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["trayscan.api.lifespan", "tests.service.fakes", "trayscan.gallery.cli"])
+    context.set_forkserver_preload(["trayscan.compose", "tests.service.fakes", "trayscan.gallery.cli"])
     world = tmp_path / "world"
     demo_skus = write_world(world)
     root = tmp_path / "service"

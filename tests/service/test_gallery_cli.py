@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from trayscan.api import lifespan
+from trayscan import compose
 from trayscan.catalog import Catalog
 from trayscan.cli import main as trayscan_main
 from trayscan.config import load_settings
@@ -17,7 +17,7 @@ from .fakes import BlobDetector, HistogramEmbedder
 
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(lifespan, "load_models", lambda settings: (BlobDetector(), HistogramEmbedder()))
+    monkeypatch.setattr(compose, "load_models", lambda settings: (BlobDetector(), HistogramEmbedder()))
     path = tmp_path / "test.yaml"
     path.write_text(
         f"data_dir: {tmp_path / 'var'}\ngallery:\n  dir: {tmp_path / 'gallery'}\ndemo:\n  enabled: false\n"
@@ -61,7 +61,7 @@ def test_build_then_compact_then_rebuild(
 
     assert trayscan_main([*argv, "compact"]) == 0
     assert "gallery v" in capsys.readouterr().out
-    gallery = GalleryIndex.load(settings.gallery.dir, lifespan.index_params(settings), HistogramEmbedder.name)
+    gallery = GalleryIndex.load(settings.gallery.dir, compose.index_params(settings), HistogramEmbedder.name)
     assert gallery is not None and gallery.live_count == 3
 
     assert trayscan_main([*argv, "rebuild"]) == 0

@@ -30,17 +30,11 @@ pytestmark = pytest.mark.slow
 
 # The world the starter models were trained on (`data/train`), with tray photos they never saw.
 SEED, FAMILIES, TRAYS, HELD_OUT_TRAY_SEED = 1, 60, 50, 4242
-# The shipped starter models miss the issue-3 targets (see their MODEL_CARD.md). Measured on 2026-11-23 on these
-# 50 trays (`trayscan eval`, in-process): second-session models 0 of 50 exact receipts (mCIoU 42.2 %); third-session
-# models 2 of 50 (mCIoU 54.1 %); fourth-session models with the calibrated thresholds 8 of 50 (cAcc 16 %, mCIoU
-# 58.2 %, detection recall 88.0 %, recognition 76.6 %); fifth-session models (2026-12-01) 11 of 50 (cAcc 22 %,
-# mCIoU 67.1 %, detection recall 88.4 %, recognition 81.2 %); sixth-session models with the recalibrated
-# similarity threshold 0.7: 14 of 50 (cAcc 28 %, mCIoU 70.3 %, detection recall 90.2 %, recognition 81.8 %); the same
-# models with session 8's sibling check, weak boxes and detection threshold 0.5: 13 of 50 (cAcc 26 %, ACD 2.46 against
-# 3.22, mCIoU 77.4 %, detection recall 89.9 %, recognition 88.8 %); with session 9's dedupe (part boxes at 80 %
-# containment): 15 of 50 (cAcc 30 %, ACD 2.38, mCIoU 77.9 %, detection recall 89.7 %, recognition 88.8 %); with session
-# 10's box scorer: 16 of 50 (cAcc 32 %, ACD 2.28, mCIoU 79.7 %, detection recall 89.5 %, recognition 88.8 %). These
-# tests keep running so a better model shows up as XPASS; they are not skipped.
+# The shipped models miss the targets (see their MODEL_CARD.md). Exact receipts of these 50 trays (`trayscan eval`,
+# in-process), by the commit of the models and pipeline: b625047 0 (mCIoU 42.2 %), d8bc1eb 2 (54.1 %), 6b4318b 8
+# (58.2 %), 9d7025f 11 (67.1 %), 0e5bce9 14 (70.3 %), 09a08ea 13 (77.4 %, ACD 2.46 against 3.22), 3f3d03b 15
+# (77.9 %, ACD 2.38), 92dedc9 16 (cAcc 32 %, ACD 2.28, mCIoU 79.7 %, detection recall 89.5 %, recognition 88.8 %).
+# These tests keep running so a better model shows up as XPASS; they are not skipped.
 BELOW_TARGET = pytest.mark.xfail(
     reason="starter models below target (novel recall@1 0.944 with the sibling check, detector AP50 0.943)",
     strict=False,

@@ -164,7 +164,7 @@ def models(world: World) -> Models:
     """The one place that chooses the recognition models of the web tests."""
     if os.environ.get("TRAYSCAN_WEB_MODELS", "truth") == "real":
         from tests.starter_models import starter_model_settings
-        from trayscan.api.lifespan import load_models
+        from trayscan.compose import load_models
         from trayscan.config import Settings
 
         try:

@@ -11,13 +11,14 @@ from trayscan.api.body_limit import BodyLimitMiddleware
 from trayscan.api.docs import DocsPolicyMiddleware
 from trayscan.api.errors import install_error_handlers
 from trayscan.api.internal_error import InternalErrorMiddleware
-from trayscan.api.lifespan import Parts, make_lifespan
+from trayscan.api.lifespan import make_lifespan
 from trayscan.api.metrics import ServiceMetrics
 from trayscan.api.observe import ObserveMiddleware
 from trayscan.api.openapi import error_schema_openapi
 from trayscan.api.rate_limit import TokenBuckets
 from trayscan.api.routes import admin, checkout, health, metrics, products, web
 from trayscan.catalog.repository import Catalog
+from trayscan.compose import Parts
 from trayscan.config import Settings, load_settings
 from trayscan.gallery.index import GalleryIndex
 from trayscan.inference.base import Detector, Embedder

@@ -10,9 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from trayscan.api.concurrency import CpuRunner
 from trayscan.api.metrics import ServiceMetrics
-from trayscan.api.services import Services
 from trayscan.config import Settings
 from trayscan.errors import ImageTooLargeError, ServiceNotReadyError
+from trayscan.services import Services
 
 
 def get_settings(request: Request) -> Settings:

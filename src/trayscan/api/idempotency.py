@@ -23,8 +23,8 @@ from pydantic import BaseModel
 from trayscan import errors
 from trayscan.api.concurrency import CpuRunner
 from trayscan.api.errors import status_of
-from trayscan.api.services import Services
 from trayscan.schemas import ErrorBody
+from trayscan.services import Services
 
 KEY_PATTERN = r"^[!-~]{1,200}$"  # printable ASCII, no spaces: a UUID or any client token
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -1,7 +1,5 @@
-"""Startup and shutdown: load models, open the catalog, check the gallery against it, seed the demo catalog.
-
-`load_models` is the one place that knows how engines are loaded (they live in `trayscan.inference`).
-"""
+"""Startup and shutdown of the HTTP app: build the parts (`trayscan.compose`) off the event loop, follow the
+catalog's other replicas, flush the gallery and close the catalog on the way out."""
 
 from __future__ import annotations
 
@@ -9,121 +7,17 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-import faiss
 from fastapi import FastAPI
 
 from trayscan.api.concurrency import CpuRunner
-from trayscan.api.services import Services
-from trayscan.catalog.idempotency import IdempotencyRecords
-from trayscan.catalog.repository import Catalog
+from trayscan.compose import Parts, build_services, start_follower
 from trayscan.config import Settings
-from trayscan.gallery.demo import seed_demo_catalog
-from trayscan.gallery.details import GalleryDetails
-from trayscan.gallery.enrolment import Enroller
-from trayscan.gallery.follow import GalleryFollower, follows_catalog
-from trayscan.gallery.index import GalleryIndex, IndexParams
-from trayscan.gallery.reconcile import remove_orphan_photos
-from trayscan.gallery.sync import open_gallery
-from trayscan.inference import Detector, Embedder, load_detector, load_embedder
-from trayscan.inference.fusion import with_fusion
-from trayscan.inference.views import with_rotations
-from trayscan.pipeline.box_scorer import load_box_scorer
-from trayscan.pipeline.budget import PixelBudget
-from trayscan.pipeline.decode import ImageLimits
-from trayscan.pipeline.recognize import Recognizer, Stages
+from trayscan.services import Services
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_TTL = timedelta(hours=24)  # a kiosk or staff page retries within seconds; a day covers any outage
-ORPHAN_GRACE_S = 600.0  # an enrolment writes and commits its photos within seconds
-
-
-@dataclass
-class Parts:
-    """Ready-made parts handed to `create_app` (tests, embedding apps); missing ones are loaded at startup."""
-
-    detector: Detector | None = None
-    embedder: Embedder | None = None
-    gallery: GalleryIndex | None = None
-    catalog: Catalog | None = None
-
-
-def load_models(settings: Settings) -> tuple[Detector, Embedder]:
-    models = settings.models
-    detector = with_fusion(
-        load_detector(models.detector_dir, models.engine, models.threads),
-        [load_detector(path, models.engine, models.threads) for path in models.detector_extra_dirs],
-        models.detector_mirror,
-    )
-    embedder = load_embedder(models.embedder_dir, models.engine, models.threads)
-    return detector, with_rotations(embedder, models.embed_rotations)
-
-
-def index_params(settings: Settings) -> IndexParams:
-    gallery = settings.gallery
-    return IndexParams(
-        gallery.dim, gallery.hnsw_m, gallery.ef_construction, gallery.ef_search, gallery.full_save_adds
-    )
-
-
-def build_stages(settings: Settings, detector: Detector, embedder: Embedder) -> Stages:
-    limits = ImageLimits(settings.limits.max_upload_bytes, settings.limits.max_pixels)
-    models = settings.models
-    scorer = load_box_scorer(
-        models.box_scorer_dir, detector.name, embedder.name, (models.detector_dir, models.embedder_dir)
-    )
-    return Stages(detector, embedder, settings.pipeline, limits, scorer, PixelBudget(settings.limits.decode_pixels_in_flight))
-
-
-def gallery_details(settings: Settings, catalog: Catalog, stages: Stages) -> GalleryDetails:
-    check = settings.pipeline.sibling_check
-    return GalleryDetails(catalog, stages, settings.image_dir, check.detail_side, check.cache_images)
-
-
-def build_services(settings: Settings, parts: Parts) -> Services:
-    """Load whatever `parts` lacks and wire the use cases. Blocking: run it off the event loop."""
-    detector, embedder = parts.detector, parts.embedder
-    if detector is None or embedder is None:
-        loaded_detector, loaded_embedder = load_models(settings)
-        detector, embedder = detector or loaded_detector, embedder or loaded_embedder
-    if embedder.dim != settings.gallery.dim:
-        raise RuntimeError(
-            f"embedder {embedder.name} gives {embedder.dim}-d features, gallery is {settings.gallery.dim}-d"
-        )
-    faiss.omp_set_num_threads(settings.gallery.search_threads)  # measured: 25 ms -> 2 ms per 10-item tray
-    catalog = parts.catalog or Catalog.open(settings.sqlalchemy_url)
-    stages = build_stages(settings, detector, embedder)
-    # Photos left by a crash; other replicas of a PostgreSQL catalog may be writing theirs right now.
-    orphan_grace_s = ORPHAN_GRACE_S if follows_catalog(settings.sqlalchemy_url) else 0.0
-    remove_orphan_photos(catalog, settings.image_dir, orphan_grace_s)
-    gallery = parts.gallery or open_gallery(
-        settings.gallery.dir, index_params(settings), catalog, stages, settings.image_dir
-    )
-    enroller = Enroller(stages, catalog, gallery, settings.image_dir, settings.pipeline.confusable_similarity)
-    services = Services(
-        settings=settings,
-        catalog=catalog,
-        gallery=gallery,
-        recognizer=Recognizer(stages, gallery, catalog.active_labels, gallery_details(settings, catalog, stages).views),
-        enroller=enroller,
-        idempotency=IdempotencyRecords(catalog.database, IDEMPOTENCY_TTL),
-    )
-    if settings.demo.enabled:
-        seed_demo_catalog(settings.demo, settings.demo_dir, catalog, enroller, settings.currency)
-    return services
-
-
-def start_follower(settings: Settings, services: Services) -> GalleryFollower | None:
-    """Replicas on one PostgreSQL catalog: this index follows what the others enrol and remove."""
-    if not (settings.gallery.follow_catalog and follows_catalog(settings.sqlalchemy_url)):
-        return None
-    follower = GalleryFollower(settings.sqlalchemy_url, services.gallery, services.catalog)
-    follower.start()
-    return follower
 
 
 def make_lifespan(settings: Settings, parts: Parts) -> Callable[[FastAPI], Any]:

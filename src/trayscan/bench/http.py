@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from trayscan.api import lifespan
+from trayscan import compose
 from trayscan.bench.gallery import GalleryBenchConfig, clustered_vectors
 from trayscan.bench.mixed import markdown as mixed_markdown
 from trayscan.bench.mixed import mixed_run
@@ -116,7 +116,7 @@ def prepare_vectors_state(settings: Settings, state_dir: Path, n: int, embedder:
                 with catalog.transaction() as session:
                     catalog.add_images(session, sku, images)
         if not (state_dir / "gallery" / MANIFEST).is_file():
-            params = dataclasses.replace(lifespan.index_params(settings), dim=dim)
+            params = dataclasses.replace(compose.index_params(settings), dim=dim)
             rebuild(GalleryIndex(params, embedder, state_dir / "gallery"), catalog)
     finally:
         catalog.close()
@@ -173,7 +173,7 @@ def run(settings: Settings, config: HttpBenchConfig) -> dict[str, Any]:
             _served(server, trays, config, "demo catalog (train SKUs of the demo world)")
         )
     if config.vectors:
-        _, embedder = lifespan.load_models(settings)
+        _, embedder = compose.load_models(settings)
         state = config.state_dir / f"vectors-{config.vectors}"
         state.mkdir(parents=True, exist_ok=True)
         prepare_vectors_state(settings, state, config.vectors, embedder.name, embedder.dim)

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from trayscan.api import lifespan
-from trayscan.api.services import Services
+from trayscan import compose
 from trayscan.bench.stats import stage_medians, summarize
 from trayscan.bench.world import bench_products, trays_with
 from trayscan.config import Settings
@@ -26,6 +25,7 @@ from trayscan.evaluation.local import empty_service
 from trayscan.gallery.enrolment import Photo
 from trayscan.inference.base import Detector, Embedder
 from trayscan.pipeline.recognize import Recognition
+from trayscan.services import Services
 
 PIPELINES = ("trayscan", "ppshitu")
 
@@ -42,7 +42,7 @@ class PipelineBenchConfig:
 
 def load_models(settings: Settings) -> tuple[Detector, Embedder]:
     """The models named by the settings, loaded as the server loads them (tests replace this with fakes)."""
-    return lifespan.load_models(settings)
+    return compose.load_models(settings)
 
 
 def _enrol(service: Services, config: PipelineBenchConfig) -> dict[str, Any]:

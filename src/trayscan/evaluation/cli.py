@@ -26,8 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from trayscan.api import lifespan
-from trayscan.api.services import Services
+from trayscan import compose
 from trayscan.bench.stats import machine
 from trayscan.config import PipelineSettings, Settings, load_settings
 from trayscan.evaluation.baseline import PPShiTuRecognizer
@@ -58,13 +57,14 @@ from trayscan.pipeline.recognize import (
     score_threshold,
 )
 from trayscan.progress import bar
+from trayscan.services import Services
 
 PIPELINES = ("trayscan", "ppshitu")
 
 
 def load_models(settings: Settings) -> tuple[Detector, Embedder]:
     """The models named by the settings, loaded as the server loads them (tests replace this with fakes)."""
-    return lifespan.load_models(settings)
+    return compose.load_models(settings)
 
 
 def model_settings(settings: Settings, args: argparse.Namespace) -> Settings:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trayscan.api.lifespan import Parts, build_services
-from trayscan.api.services import Services
+from trayscan.compose import Parts, build_services
 from trayscan.config import Settings
 from trayscan.gallery.build import BuildReport, CatalogRow, build_gallery, read_catalog_csv
 from trayscan.inference.base import Detector, Embedder
 from trayscan.progress import Progress, no_progress
+from trayscan.services import Services
 
 
 def local_settings(settings: Settings, workdir: Path, dim: int) -> Settings:

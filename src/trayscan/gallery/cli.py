@@ -16,15 +16,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from trayscan.api.lifespan import Parts, build_services, index_params
-from trayscan.api.services import Services
 from trayscan.catalog.repository import Catalog
+from trayscan.compose import Parts, build_services, index_params
 from trayscan.config import DemoSettings, Settings, load_settings
 from trayscan.errors import TrayscanError
 from trayscan.gallery.build import build_gallery, read_catalog_csv
 from trayscan.gallery.index import GalleryIndex
 from trayscan.gallery.sync import rebuild, reembed
 from trayscan.progress import bar
+from trayscan.services import Services
 
 
 def build_parser() -> argparse.ArgumentParser:

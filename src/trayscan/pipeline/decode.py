@@ -20,6 +20,8 @@ WHITE = (255, 255, 255)
 class ImageLimits:
     max_bytes: int
     max_pixels: int
+    # Tray photos (checkout) are decoded reduced while their long side stays at least this (0: never reduced).
+    checkout_long_side: int = 0
 
 
 def check_size(data: bytes, limits: ImageLimits) -> None:
@@ -70,6 +72,42 @@ def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
         raise CorruptImageError(f"corrupt {ACCEPTED_FORMATS[str(image.format)]} image: {error}") from error
 
 
+# OpenCV's JPEG decoding at 1/2, 1/4 and 1/8 size: libjpeg scales in the DCT, so the full image is never held.
+REDUCED_JPEG_FLAGS = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+def jpeg_reduction(width: int, height: int, min_long_side: int) -> int:
+    """1, 2, 4 or 8: the largest JPEG scaling whose image keeps a long side of at least `min_long_side` (0: 1)."""
+    if min_long_side <= 0:
+        return 1
+    long_side = max(width, height)
+    return max((factor for factor in (1, *REDUCED_JPEG_FLAGS) if long_side / factor >= min_long_side), default=1)
+
+
+def decoded_pixels(data: bytes, limits: ImageLimits, min_long_side: int = 0) -> tuple[int, int]:
+    """(pixels the decode will hold, its reduction factor), from the header alone: a complete colour JPEG far larger
+    than needed is decoded reduced (`decode_image_reduced`), anything else at full size."""
+    image = _open(data, limits)
+    width, height = image.size
+    factor = jpeg_reduction(width, height, min_long_side) if _complete_rgb_jpeg(data, image) else 1
+    return -(-width // factor) * -(-height // factor), factor
+
+
+def decode_image_reduced(data: bytes, limits: ImageLimits, min_long_side: int) -> tuple[np.ndarray, int]:
+    """(BGR image, factor): a complete colour JPEG whose long side is at least twice `min_long_side` is decoded at
+    1/2, 1/4 or 1/8 size (the photo's coordinates are the image's times the factor); anything else as
+    `decode_image` does, factor 1. A tray photo needs no more pixels than its crops can use."""
+    image = _open(data, limits)
+    width, height = image.size
+    factor = jpeg_reduction(width, height, min_long_side) if _complete_rgb_jpeg(data, image) else 1
+    if factor > 1:
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), REDUCED_JPEG_FLAGS[factor])
+        expected = sorted((-(-width // factor), -(-height // factor)))
+        if decoded is not None and sorted(decoded.shape[:2]) == expected:
+            return decoded, factor
+    return decode_image(data, limits), 1
+
+
 # Media type of each suffix `image_suffix` gives, for serving the stored photos back.
 MEDIA_TYPE_OF_SUFFIX = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
@@ -90,7 +128,7 @@ def _decode_with_opencv(data: bytes, image: Image.Image) -> np.ndarray | None:
     precisely."""
     if image.mode != "RGB":
         return None
-    complete_jpeg = image.format == "JPEG" and data.rstrip(b"\0").endswith(b"\xff\xd9")
+    complete_jpeg = _complete_rgb_jpeg(data, image)
     # An 8-bit RGB PNG too: OpenCV decodes it straight to BGR, 3 bytes a pixel where Pillow holds 4 and then
     # copies (an all-zero 6000x6000 PNG of 105 kB: 108 MB against about 250 MB at the peak).
     complete_png = image.format == "PNG" and b"IEND" in data[-32:]
@@ -100,6 +138,10 @@ def _decode_with_opencv(data: bytes, image: Image.Image) -> np.ndarray | None:
     if decoded is None or decoded.shape[0] * decoded.shape[1] != image.size[0] * image.size[1]:
         return None
     return decoded
+
+
+def _complete_rgb_jpeg(data: bytes, image: Image.Image) -> bool:
+    return image.mode == "RGB" and image.format == "JPEG" and data.rstrip(b"\0").endswith(b"\xff\xd9")
 
 
 EXIF_ORIENTATION = 0x0112

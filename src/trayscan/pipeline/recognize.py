@@ -22,7 +22,13 @@ from trayscan.pipeline.box_scorer import BoxScorer, features_from
 from trayscan.pipeline.budget import PixelBudget
 from trayscan.pipeline.crop import crop_with_padding
 from trayscan.pipeline.decide import Decision, decide
-from trayscan.pipeline.decode import ImageLimits, decode_image, image_pixels
+from trayscan.pipeline.decode import (
+    ImageLimits,
+    decode_image,
+    decode_image_reduced,
+    decoded_pixels,
+    image_pixels,
+)
 from trayscan.pipeline.dedupe import Candidate, dedupe, drop_group_boxes
 from trayscan.pipeline.detect import detect_items
 from trayscan.pipeline.embed import embed_crops
@@ -132,6 +138,14 @@ def select_boxes(
     return [RecognizedBox(detections[i].box, detections[i].score, decisions[i]) for i in (items[k] for k in kept)]
 
 
+def in_photo_pixels(detection: Detection, factor: int) -> Detection:
+    """A box found on an image decoded at 1/factor size, in the photo's own pixels."""
+    if factor == 1:
+        return detection
+    x1, y1, x2, y2 = detection.box
+    return Detection((x1 * factor, y1 * factor, x2 * factor, y2 * factor), detection.score)
+
+
 class Stages:
     """The per-image stages with their settings; shared by checkout, enrolment and re-embedding."""
 
@@ -159,6 +173,14 @@ class Stages:
         """The decoded image while its pixels are held in the decode budget: use it (detect, crop) inside."""
         with self.budget.hold(image_pixels(data, self.limits)):
             yield self.decode(data)
+
+    @contextmanager
+    def decoded_tray(self, data: bytes) -> Iterator[tuple[np.ndarray, int]]:
+        """A tray photo, decoded reduced where it is far larger than the pipeline needs, and the factor from its
+        coordinates to the photo's; held in the decode budget (at its reduced size) while used inside."""
+        pixels, _ = decoded_pixels(data, self.limits, self.limits.checkout_long_side)
+        with self.budget.hold(pixels):
+            yield decode_image_reduced(data, self.limits, self.limits.checkout_long_side)
 
     def detect(self, image_bgr: np.ndarray, threshold: float | None = None) -> list[Detection]:
         """Boxes over `threshold` (default: the detection threshold), best first."""
@@ -199,12 +221,13 @@ class Recognizer:
         timings = Timings()
         with ExitStack() as holding:  # the decoded image stays in the decode budget until its crops are cut
             with timings.stage("decode"):
-                image = holding.enter_context(stages.decoded(data))
+                image, factor = holding.enter_context(stages.decoded_tray(data))
             if self.gallery.live_count == 0:
                 raise GalleryEmptyError("the gallery is empty: enrol products before checkout")
             with timings.stage("detect"):  # and the crops of the boxes
                 detections = stages.detect(image, floor)
                 crops = stages.crop(image, [d.box for d in detections])
+                detections = [in_photo_pixels(d, factor) for d in detections]
         with timings.stage("embed"):
             embeddings = stages.embed(crops)
         details = self._sibling_details()

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from trayscan.api import lifespan
+from trayscan import compose
 from trayscan.config import Settings, load_settings
 from trayscan.evaluation.data import Tray, load_annotations
 from trayscan.evaluation.local import empty_service, enrol_catalog, read_catalog
@@ -149,7 +149,7 @@ def main(argv: list[str]) -> int:
     settings = load_settings(args.config)
     # The observations do not depend on a scorer; this one may not exist yet.
     settings = settings.model_copy(update={"models": settings.models.model_copy(update={"box_scorer_dir": None})})
-    detector, embedder = lifespan.load_models(settings)
+    detector, embedder = compose.load_models(settings)
     # Names and weights' fingerprints: the scorer is used only with exactly these models.
     models = {
         "detector": detector.name,

@@ -39,6 +39,31 @@ def test_receipt_counts_items_and_prices_them(stocked: TestClient) -> None:
     assert receipt["gallery_version"] >= 2
 
 
+def test_a_large_jpeg_is_decoded_reduced_with_boxes_in_its_own_pixels(
+    stocked: TestClient, detector: BlobDetector
+) -> None:
+    # 3400x2000: its long side stays >= 1600 (limits.checkout_decode_long_side) at half size, not at a quarter.
+    image = tray([(COLA, (800, 400, 1280, 960)), (LEMONADE, (2000, 800, 2600, 1500))], size=(3400, 2000))
+    detector.shapes.clear()
+    response = checkout(stocked, encode(image, "JPEG", quality=95), "image/jpeg")
+    assert response.status_code == 200, response.text
+    assert detector.shapes == [(1000, 1700, 3)]
+    receipt = response.json()
+    assert lines(receipt) == {"COLA": 1, "LEMONADE": 1}
+    boxes = {item["sku"]: item["detections"][0]["box"] for item in receipt["items"]}
+    assert boxes["COLA"] == pytest.approx([800, 400, 1280, 960], abs=4)
+    assert boxes["LEMONADE"] == pytest.approx([2000, 800, 2600, 1500], abs=4)
+
+
+def test_a_png_or_a_small_jpeg_is_decoded_at_full_size(stocked: TestClient, detector: BlobDetector) -> None:
+    large = tray([(COLA, (800, 400, 1280, 960))], size=(3400, 2000))
+    small = tray([(COLA, (20, 20, 140, 160))])
+    detector.shapes.clear()
+    for data, kind in ((encode(large), "image/png"), (encode(small, "JPEG", quality=95), "image/jpeg")):
+        assert checkout(stocked, data, kind).status_code == 200
+    assert detector.shapes == [(2000, 3400, 3), (480, 640, 3)]
+
+
 def test_embeds_all_crops_of_a_tray_in_one_batch(stocked: TestClient, embedder) -> None:
     image = tray([(COLA, (20, 20, 140, 160)), (LEMONADE, (200, 20, 320, 160)), (COLA, (400, 200, 520, 340))])
     embedder.batches.clear()

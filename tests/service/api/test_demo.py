@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from trayscan.api import create_app
-from trayscan.api.lifespan import Parts, build_services
 from trayscan.catalog import Catalog
+from trayscan.compose import Parts, build_services
 from trayscan.gallery.enrolment import Enroller
 
 from ..conftest import make_settings

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from trayscan import compose
 from trayscan.api import create_app
 from trayscan.api import lifespan as lifespan_module
 
@@ -31,7 +32,7 @@ def test_not_ready_when_models_cannot_load(tmp_path: Path, monkeypatch: pytest.M
     def missing(settings):
         raise FileNotFoundError("no detector in models/detector/mainbody")
 
-    monkeypatch.setattr(lifespan_module, "load_models", missing)
+    monkeypatch.setattr(compose, "load_models", missing)
     with TestClient(create_app(make_settings(tmp_path))) as client:
         assert client.get("/healthz").status_code == 200
         ready = client.get("/readyz")
@@ -60,8 +61,8 @@ def test_models_are_loaded_through_the_inference_package(
         calls.append(("embedder", path, engine, threads))
         return HistogramEmbedder()
 
-    monkeypatch.setattr(lifespan_module, "load_detector", load_detector)
-    monkeypatch.setattr(lifespan_module, "load_embedder", load_embedder)
+    monkeypatch.setattr(compose, "load_detector", load_detector)
+    monkeypatch.setattr(compose, "load_embedder", load_embedder)
     settings = make_settings(tmp_path)
     with TestClient(create_app(settings)) as client:
         assert client.get("/readyz").status_code == 200

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tests.postgres import DATABASES
-from trayscan.api.lifespan import build_stages, index_params
 from trayscan.catalog import Catalog
+from trayscan.compose import build_stages, index_params
 from trayscan.config import Settings
 from trayscan.gallery import GalleryIndex
 from trayscan.gallery.enrolment import Enroller, Photo

@@ -3,12 +3,20 @@ from __future__ import annotations
 import io
 import zlib
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from trayscan.errors import CorruptImageError, ImageTooLargeError, UnsupportedImageError
-from trayscan.pipeline.decode import ImageLimits, decode_image, image_suffix
+from trayscan.pipeline.decode import (
+    ImageLimits,
+    decode_image,
+    decode_image_reduced,
+    decoded_pixels,
+    image_suffix,
+    jpeg_reduction,
+)
 
 LIMITS = ImageLimits(max_bytes=10_000_000, max_pixels=10_000_000)
 
@@ -143,3 +151,34 @@ def test_fast_jpeg_path_matches_pillow(orientation: int) -> None:
     upright = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))[:, :, ::-1]
     decoded = decode_image(data, LIMITS)
     assert decoded.shape == upright.shape and np.abs(decoded.astype(int) - upright).max() <= 1
+
+
+def test_jpeg_reduction_keeps_the_long_side() -> None:
+    assert jpeg_reduction(6000, 4000, 1600) == 2
+    assert jpeg_reduction(4000, 6000, 700) == 8
+    assert jpeg_reduction(3199, 2000, 1600) == 1
+    assert jpeg_reduction(6000, 4000, 0) == 1
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_reduced_jpeg_decode_is_the_full_decode_scaled(orientation: int) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    pixels = np.full((400, 640, 3), 255, np.uint8)
+    pixels[:80, :80] = (255, 0, 0)  # red top-left corner (RGB)
+    data = save(Image.fromarray(pixels), "JPEG", exif=exif, quality=95)
+    full = decode_image(data, LIMITS)
+    reduced, factor = decode_image_reduced(data, LIMITS, 160)
+    assert factor == 4 and reduced.shape == (full.shape[0] // 4, full.shape[1] // 4, 3)
+    assert decoded_pixels(data, LIMITS, 160) == (reduced.shape[0] * reduced.shape[1], 4)
+    shrunk = cv2.resize(full, reduced.shape[1::-1], interpolation=cv2.INTER_AREA)
+    assert np.abs(shrunk.astype(int) - reduced).mean() < 3
+
+
+def test_png_and_truncated_jpeg_are_not_reduced() -> None:
+    image = marked_rgb(640, 400)
+    png = save(image, "PNG")
+    assert decode_image_reduced(png, LIMITS, 160)[1] == 1 and decoded_pixels(png, LIMITS, 160) == (256_000, 1)
+    jpeg = save(Image.fromarray(np.random.default_rng(0).integers(0, 255, (400, 640, 3), dtype=np.uint8)), "JPEG")
+    with pytest.raises(CorruptImageError):
+        decode_image_reduced(jpeg[: len(jpeg) // 2], LIMITS, 160)

@@ -3,8 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from trayscan.api.services import Services
 from trayscan.schemas import Health, NotReady, Readiness
+from trayscan.services import Services
 
 router = APIRouter(tags=["health"])
 
