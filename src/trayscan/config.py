@@ -37,6 +37,10 @@ class ServerSettings(BaseModel):
     # Browser origins (e.g. "https://kiosk.store.example") allowed to call the API from their pages; none by
     # default: the kiosk and staff pages are served by this server itself.
     cors_origins: list[str] = Field(default_factory=list)
+    # Peers whose X-Forwarded-For names the client (the load balancer in front of the replicas); the admin rate
+    # limit and the access log then see each kiosk's and clerk's own address, not the balancer's. "*": any peer
+    # (only where nothing but the balancer can reach the replica).
+    forwarded_allow_ips: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
     background_startup: bool = Field(
         default=False,
         description="Load in the background: /healthz answers at once, /readyz is 503 until loaded",

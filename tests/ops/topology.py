@@ -39,6 +39,7 @@ http {{
             proxy_pass http://trayscan;
             proxy_set_header Host $host;
             proxy_set_header X-Request-ID $request_id;
+            proxy_set_header X-Forwarded-For $remote_addr;  # replaced, not appended: a client cannot name itself
             add_header X-Upstream $upstream_addr always;
         }}
     }}

@@ -61,5 +61,7 @@ def main(argv: list[str]) -> int:
         log_level=args.log_level,
         log_config=None,
         access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=server.forwarded_allow_ips,
     )
     return 0

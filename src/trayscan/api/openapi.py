@@ -7,7 +7,7 @@ from how a route is built are added here by rule, so no route can forget one:
   the server never sends);
 - 413 `request_too_large` wherever there is a body (`api/body_limit.py`), 400 for a multipart body that cannot
   be parsed;
-- 503 `not_ready` on every `/v1/` route (models or catalog still loading);
+- 503 `not_ready` on every `/v1/` route that needs the loaded services (models or catalog still loading);
 - 429 `too_many_requests` on admin writes (`api/rate_limit.py`);
 - 500 `internal_error` everywhere.
 """
@@ -22,6 +22,8 @@ from fastapi.openapi.utils import get_openapi
 
 from trayscan.schemas import ErrorBody
 
+# `openapi_extra` of a /v1/ route that does not depend on the loaded services: it cannot answer 503 `not_ready`.
+NEEDS_NO_SERVICES = "x-needs-no-services"
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 DESCRIPTIONS = {
     "400": "The multipart body cannot be parsed",
@@ -51,7 +53,9 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
         statuses.add("413")
         if "multipart/form-data" in body.get("content", {}):
             statuses.add("400")
-    if path.startswith("/v1/"):
+    # A route that needs no loaded services says so (NEEDS_NO_SERVICES); tests/service/api/test_openapi.py checks
+    # every /v1/ route's 503 against a service that is still starting.
+    if path.startswith("/v1/") and not operation.pop(NEEDS_NO_SERVICES, False):
         statuses.add("503")
     if path.startswith("/v1/admin/") and method != "get":
         statuses.add("429")  # api/rate_limit.py

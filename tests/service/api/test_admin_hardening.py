@@ -39,6 +39,35 @@ def test_admin_writes_over_the_rate_are_429_with_retry_after(limited: TestClient
     assert limited.get("/v1/products").status_code == 200
 
 
+def test_behind_the_balancer_each_forwarded_client_has_its_own_bucket(tmp_path: Path) -> None:
+    # As `trayscan serve` runs uvicorn: X-Forwarded-For (set by nginx, docker/nginx.conf) names the client when the
+    # peer is trusted (server.forwarded_allow_ips), so one busy clerk does not lock out every other.
+    import httpx
+
+    from tests.evaluation.live_server import live_server
+
+    settings = make_settings(tmp_path, limits={"admin_writes_per_minute": 2})
+    app = create_app(settings, detector=BlobDetector(), embedder=HistogramEmbedder())
+
+    def create(http: httpx.Client, sku: str, client: str) -> int:
+        body = {"sku": sku, "name": sku, "price": "1.00"}
+        headers = {**ADMIN, "X-Forwarded-For": client}
+        return http.post("/v1/admin/products", json=body, headers=headers).status_code
+
+    with live_server(app, proxy_headers=True, forwarded_allow_ips=["127.0.0.1"]) as url, httpx.Client(
+        base_url=url, timeout=30
+    ) as http:
+        assert [create(http, sku, "10.0.0.1") for sku in ("A", "B", "C")] == [201, 201, 429]
+        assert create(http, "D", "10.0.0.2") == 201
+    # an untrusted peer cannot name another client: its own address is the bucket
+    app = create_app(make_settings(tmp_path / "untrusted", limits={"admin_writes_per_minute": 2}),
+                     detector=BlobDetector(), embedder=HistogramEmbedder())
+    with live_server(app, proxy_headers=True, forwarded_allow_ips=["10.9.9.9"]) as url, httpx.Client(
+        base_url=url, timeout=30
+    ) as http:
+        assert [create(http, sku, f"10.0.0.{n}") for n, sku in enumerate("ABC")] == [201, 201, 429]
+
+
 def test_buckets_refill_at_the_rate() -> None:
     now = [0.0]
     buckets = TokenBuckets(60, clock=lambda: now[0])  # one a second, 60 at once

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from ..conftest import ADMIN, create_product
+from trayscan import compose
+from trayscan.api import create_app
+
+from ..conftest import ADMIN, create_product, make_settings
 
 ERROR = {"$ref": "#/components/schemas/ErrorBody"}
 
@@ -38,6 +43,31 @@ def test_each_route_lists_its_statuses(client: TestClient) -> None:
     }
     assert set(paths["/v1/admin/products/{sku}"]["patch"]["responses"]) >= {"401", "403", "404", "413", "422"}
     assert set(paths["/v1/admin/images/{image_id}"]["delete"]["responses"]) >= {"401", "403", "404", "422"}
+    # the staff page's sign-in check needs no loaded services: it cannot answer 503
+    assert set(paths["/v1/admin/session"]["get"]["responses"]) == {"200", "401", "403", "500"}
+    assert "503" in paths["/v1/products"]["get"]["responses"]
+
+
+def test_a_declared_503_is_what_a_starting_service_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Models that cannot load: the service stays up, not ready. Every GET under /v1/ answers 503 exactly when its
+    # OpenAPI entry declares it.
+    def missing(settings: object) -> None:
+        raise FileNotFoundError("no models")
+
+    monkeypatch.setattr(compose, "load_models", missing)
+    with TestClient(create_app(make_settings(tmp_path))) as starting:
+        paths = starting.get("/openapi.json").json()["paths"]
+        checked = 0
+        for path, ops in paths.items():
+            if not path.startswith("/v1/") or "get" not in ops:
+                continue
+            concrete = path.replace("{sku}", "COLA").replace("{image_id}", "1").replace("{receipt_id}", "r1")
+            status = starting.get(concrete, headers=ADMIN).status_code
+            assert (status == 503) == ("503" in ops["get"]["responses"]), (path, status)
+            checked += 1
+        assert checked >= 5
 
 
 def test_money_and_bounds_are_in_the_schema(client: TestClient) -> None:

@@ -25,6 +25,8 @@ def test_serve_builds_the_app_from_the_config(tmp_path: Path, monkeypatch: pytes
     assert isinstance(call["app"], FastAPI)
     assert (call["host"], call["port"]) == ("0.0.0.0", 9100)
     assert call["app"].state.settings.server.port == 9100
+    # behind the balancer the client is the one X-Forwarded-For names, from trusted peers only
+    assert call["proxy_headers"] is True and call["forwarded_allow_ips"] == ["127.0.0.1"]
 
 
 def test_serve_refuses_bad_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from trayscan.api.deps import MetricsDep, RunnerDep, ServicesDep, read_upload, require_admin
 from trayscan.api.idempotency import IdempotencyKey, fingerprint, idempotent
+from trayscan.api.openapi import NEEDS_NO_SERVICES
 from trayscan.api.params import ImageIdPath, SkuPath
 from trayscan.api.rate_limit import limit_admin_writes
 from trayscan.api.routes.products import product_public
@@ -40,7 +41,7 @@ router = APIRouter(
 PHOTO_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
 
 
-@router.get("/session", response_model=AdminSession)
+@router.get("/session", response_model=AdminSession, openapi_extra={NEEDS_NO_SERVICES: True})
 async def check_session() -> AdminSession:
     """Sign-in check of the staff page: answers only when the router's dependency accepted the token."""
     return AdminSession()
