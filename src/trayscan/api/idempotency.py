@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from trayscan import errors
 from trayscan.api.concurrency import CpuRunner
 from trayscan.api.errors import status_of
+from trayscan.catalog.idempotency import AnswerClaim, answering
 from trayscan.schemas import ErrorBody
 from trayscan.services import Services
 
@@ -71,7 +72,8 @@ async def idempotent(
             raise errors.IdempotencyKeyInUseError("the first request with this Idempotency-Key is still running")
         return JSONResponse(earlier.body, status_code=earlier.status, headers={REPLAYED_HEADER: "true"})
     try:
-        body = (await work()).model_dump(mode="json")
+        with answering(AnswerClaim(key, scope, status_code)) as claim:
+            body = (await work()).model_dump(mode="json")
     except errors.TrayscanError as error:
         status = status_of(error)
         if status >= 500:
@@ -82,5 +84,6 @@ async def idempotent(
     except BaseException:
         await runner.run(records.release, key, scope)
         raise
-    await runner.run(records.answer, key, scope, status_code, body)
+    if not claim.stored:  # work that writes nothing to the catalog: the answer is stored now
+        await runner.run(records.answer, key, scope, status_code, body)
     return JSONResponse(body, status_code=status_code)

@@ -2,18 +2,24 @@
 PostgreSQL catalog sees them).
 
 A request first reserves its (key, scope) with its fingerprint; the reservation is the row's primary key, so of
-two concurrent requests with one key only one runs. The answer is then stored on the row, or the row is
-released when the request failed in a way a retry may fix (5xx). Rows expire after `ttl`.
+two concurrent requests with one key only one runs. A successful answer is stored on the row in the same
+transaction as the request's work (`store_answer`, called by the catalog writes of checkout, product creation
+and enrolment), so no crash can leave the work done and its answer lost; a 4xx answer is stored after, and the
+row is released when the request failed in a way a retry may fix (5xx). Rows expire after `ttl`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from trayscan.catalog.db import Database
 from trayscan.catalog.models import IdempotencyKey, utcnow
@@ -21,6 +27,41 @@ from trayscan.catalog.models import IdempotencyKey, utcnow
 # A reservation with no answer this old belongs to a request that died (a crash between its work and storing
 # its answer): a retry may run it again.
 ABANDONED_AFTER = timedelta(minutes=5)
+
+
+@dataclass
+class AnswerClaim:
+    """The reserved (key, scope) of the request running in this context, and the status of its success answer."""
+
+    key: str
+    scope: str
+    status: int
+    stored: bool = False  # the answer went into the work's transaction (valid once that transaction committed)
+
+
+# Set by the API around a request's work; the worker thread it runs in sees it (anyio copies the context).
+_claim: ContextVar[AnswerClaim | None] = ContextVar("trayscan_idempotency_claim", default=None)
+
+
+@contextmanager
+def answering(claim: AnswerClaim) -> Iterator[AnswerClaim]:
+    token = _claim.set(claim)
+    try:
+        yield claim
+    finally:
+        _claim.reset(token)
+
+
+def store_answer(session: Session, body: Callable[[], dict[str, Any]]) -> None:
+    """Inside the transaction that does a request's work: when the request holds an Idempotency-Key, its answer
+    is stored on the key's row and commits (or rolls back) with the work."""
+    claim = _claim.get()
+    if claim is None:
+        return
+    row = session.get(IdempotencyKey, (claim.key, claim.scope))
+    if row is not None:
+        row.status, row.body = claim.status, body()
+        claim.stored = True
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from trayscan.catalog.db import Database
+from trayscan.catalog.idempotency import store_answer
 from trayscan.catalog.models import GalleryImage, Product, Receipt
 from trayscan.errors import ImageNotFoundError, ProductExistsError, ProductNotFoundError, ReceiptNotFoundError
 
@@ -70,8 +71,16 @@ class Catalog:
 
     # products
 
-    def create_product(self, sku: str, name: str, price: Decimal, currency: str) -> Product:
-        """A new product; ProductExistsError when its SKU exists in any case (`ts0001` beside `TS0001`)."""
+    def create_product(
+        self,
+        sku: str,
+        name: str,
+        price: Decimal,
+        currency: str,
+        describe: Callable[[Product], dict[str, Any]] | None = None,
+    ) -> Product:
+        """A new product; ProductExistsError when its SKU exists in any case (`ts0001` beside `TS0001`).
+        `describe` gives the request's answer for the product, stored with it under an Idempotency-Key."""
         try:
             with self.transaction() as session:
                 existing = session.scalar(select(Product.sku).where(func.upper(Product.sku) == sku.upper()))
@@ -80,6 +89,8 @@ class Catalog:
                 product = Product(sku=sku, name=name, price=price, currency=currency, active=True)
                 session.add(product)
                 session.flush()
+                if describe is not None:
+                    store_answer(session, lambda: describe(product))
         except IntegrityError as error:
             raise ProductExistsError(f"product {sku!r} already exists") from error
         return product
@@ -289,6 +300,7 @@ class Catalog:
                     payload=payload,
                 )
             )
+            store_answer(session, lambda: payload)  # the receipt is the checkout's answer
 
     def get_receipt(self, receipt_id: str) -> dict[str, Any]:
         with self.transaction() as session:

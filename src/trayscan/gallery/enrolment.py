@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from trayscan.catalog.idempotency import store_answer
 from trayscan.catalog.repository import Catalog, ImageRecord, NewImage
 from trayscan.errors import ImageNotFoundError, TrayscanError
 from trayscan.gallery.details import view_files
@@ -76,25 +77,24 @@ class Enroller:
         self.catalog.get_product(sku)  # unknown SKU: 404 before any work
         prepared, embeddings = self.prepare(photos)
         warnings = self._confusables(sku, embeddings)
-        ids = self._write(sku, prepared, embeddings)
-        outcomes = [
-            ImageOutcome(
-                index=index,
-                filename=item.photo.filename,
-                status="enrolled" if item.score is not None else "enrolled_whole_image",
-                image_id=image_id,
-                box=[round(v, 1) for v in item.box],
-                score=None if item.score is None else round(item.score, 4),
+
+        def answer(ids: list[int]) -> EnrolmentPublic:
+            outcomes = [
+                ImageOutcome(
+                    index=index,
+                    filename=item.photo.filename,
+                    status="enrolled" if item.score is not None else "enrolled_whole_image",
+                    image_id=image_id,
+                    box=[round(v, 1) for v in item.box],
+                    score=None if item.score is None else round(item.score, 4),
+                )
+                for index, (item, image_id) in enumerate(zip(prepared, ids, strict=True))
+            ]
+            return EnrolmentPublic(
+                sku=sku, enrolled=len(ids), images=outcomes, warnings=warnings, gallery_version=self.gallery.version
             )
-            for index, (item, image_id) in enumerate(zip(prepared, ids, strict=True))
-        ]
-        return EnrolmentPublic(
-            sku=sku,
-            enrolled=len(ids),
-            images=outcomes,
-            warnings=warnings,
-            gallery_version=self.gallery.version,
-        )
+
+        return self._write(sku, prepared, embeddings, answer)
 
     def prepare(self, photos: list[Photo]) -> tuple[list[PreparedPhoto], np.ndarray]:
         """Decode each photo, find the product in it (or take the whole photo), embed all crops in one batch."""
@@ -135,7 +135,15 @@ class Enroller:
             for other, similarity in sorted(closest.items(), key=lambda kv: -kv[1])
         ]
 
-    def _write(self, sku: str, prepared: list[PreparedPhoto], embeddings: np.ndarray) -> list[int]:
+    def _write(
+        self,
+        sku: str,
+        prepared: list[PreparedPhoto],
+        embeddings: np.ndarray,
+        answer: Callable[[list[int]], EnrolmentPublic],
+    ) -> EnrolmentPublic:
+        """Photos, catalog rows and index vectors of one enrolment, all or nothing; its answer (`answer` of the new
+        image ids) is made inside the transaction, so it goes into the same commit under an Idempotency-Key."""
         with self.gallery.lock, self._staged_photos(sku, prepared) as staged:
             added: list[int] = []
             try:
@@ -147,13 +155,15 @@ class Enroller:
                     ids = self.catalog.add_images(session, sku, new_images)
                     self.gallery.add(embeddings, ids)
                     added = ids
+                    enrolment = answer(ids)
+                    store_answer(session, lambda: enrolment.model_dump(mode="json"))
                     for temporary, path in staged:  # moved in last, just before the commit
                         os.replace(temporary, self.image_dir / path)
             except BaseException:
                 if added:  # the index took the vectors but the catalog did not commit them
                     self.gallery.remove(added)
                 raise
-            return added
+            return enrolment
 
     @contextmanager
     def _staged_photos(self, sku: str, prepared: list[PreparedPhoto]) -> Iterator[list[tuple[Path, str]]]:

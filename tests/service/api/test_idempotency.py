@@ -112,3 +112,31 @@ def test_answers_expire(catalog: Catalog) -> None:
     kept.answer("j", "checkout", 200, {"ok": True})
     stored = kept.reserve("j", "checkout", "f")
     assert stored is not None and (stored.status, stored.body) == (200, {"ok": True})
+
+
+def test_the_answer_commits_with_the_work(
+    stocked: TestClient, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A crash between the work's commit and a separate write of its answer would leave a reservation with no
+    # answer, which a retry after ABANDONED_AFTER runs again: a second receipt, product or set of images. The answer
+    # is in the work's own transaction, so even with that later write gone (and reservations abandoned at once)
+    # every retry gets the first answer.
+    monkeypatch.setattr(IdempotencyRecords, "answer", lambda self, *args: None)
+    monkeypatch.setattr("trayscan.catalog.idempotency.ABANDONED_AFTER", timedelta(0))
+    photo = encode(tray([(COLA, (20, 20, 140, 160))]))
+    files = [("images", ("0.png", encode(product_photo(COLA, box=(95, 55, 225, 185))), "image/png"))]
+
+    def requests():
+        yield stocked.post("/v1/checkout", files={"image": ("t.png", photo, "image/png")},
+                           headers={"Idempotency-Key": "c"})
+        yield stocked.post("/v1/admin/products", json=NEW, headers=with_key("p"))
+        yield stocked.post("/v1/admin/products/COLA/images", files=files, headers=with_key("i"))
+
+    images_before = stocked.get("/v1/products/COLA").json()["image_count"]
+    first, again = list(requests()), list(requests())
+    assert [r.status_code for r in first] == [200, 201, 201]
+    assert [r.status_code for r in again] == [200, 201, 201]
+    assert [r.json() for r in again] == [r.json() for r in first]
+    assert all(r.headers.get("idempotent-replayed") == "true" for r in again)
+    assert receipts(catalog) == 1
+    assert stocked.get("/v1/products/COLA").json()["image_count"] == images_before + 1

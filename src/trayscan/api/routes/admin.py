@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
@@ -14,6 +14,7 @@ from trayscan.api.params import ImageIdPath, SkuPath
 from trayscan.api.rate_limit import limit_admin_writes
 from trayscan.api.routes.products import product_public
 from trayscan.api.routes.responses import error_responses
+from trayscan.catalog.models import Product
 from trayscan.catalog.repository import ImageRecord
 from trayscan.errors import ImageNotFoundError, InvalidRequestError
 from trayscan.gallery.enrolment import Photo
@@ -57,7 +58,12 @@ async def create_product(
         raise InvalidRequestError(f"currency must be the store currency {currency}, got {body.currency}")
 
     async def work() -> ProductPublic:
-        product = await runner.run(services.catalog.create_product, body.sku, body.name, body.price, currency)
+        def describe(product: Product) -> dict[str, Any]:
+            return product_public(product, 0).model_dump(mode="json")
+
+        product = await runner.run(
+            services.catalog.create_product, body.sku, body.name, body.price, currency, describe
+        )
         return product_public(product, 0)
 
     request = fingerprint(body.model_dump_json(exclude={"currency"}))
