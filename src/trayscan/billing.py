@@ -8,8 +8,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
 from trayscan.errors import CurrencyMismatchError
+from trayscan.pipeline.decide import certainty
 from trayscan.pipeline.recognize import Recognition, RecognizedBox
-from trayscan.schemas import BestGuess, DetectionPublic, ReceiptItem, ReceiptPublic, UnrecognizedItem
+from trayscan.schemas import (
+    BestGuess,
+    CandidatePublic,
+    CorrectionCreate,
+    DetectionPublic,
+    ReceiptItem,
+    ReceiptPublic,
+    UnrecognizedItem,
+)
 
 CENT = Decimal("0.01")
 
@@ -29,50 +38,83 @@ def _box(box: tuple[float, float, float, float]) -> list[float]:
     return [round(float(v), 1) for v in box]
 
 
-def _unrecognized(found: RecognizedBox) -> UnrecognizedItem:
+def _candidates(found: RecognizedBox) -> list[CandidatePublic]:
+    return [CandidatePublic(sku=c.sku, similarity=round(c.similarity, 4)) for c in found.decision.candidates]
+
+
+def _unrecognized(item: int, found: RecognizedBox) -> UnrecognizedItem:
     guess = found.decision.best_guess
     return UnrecognizedItem(
+        item=item,
         box=_box(found.box),
         score=round(found.score, 4),
         best_guess=BestGuess(sku=guess.sku, similarity=round(guess.similarity, 4)) if guess else None,
+        candidates=_candidates(found),
     )
 
 
 def build_receipt(
-    receipt_id: str, recognition: Recognition, products: Mapping[str, PricedProduct], store_currency: str
+    receipt_id: str,
+    recognition: Recognition,
+    products: Mapping[str, PricedProduct],
+    store_currency: str,
+    tie_margin: float = 0.0,
 ) -> ReceiptPublic:
-    """One line per SKU (quantity = its boxes); boxes of a SKU missing from `products` become unrecognized."""
-    by_sku: dict[str, list[RecognizedBox]] = defaultdict(list)
+    """One line per SKU (quantity = its boxes); boxes of a SKU missing from `products` become unrecognized.
+    Items are numbered in the recognition's order; a line's detection is a near tie when another SKU came within
+    `tie_margin` of its similarity."""
+    detections: dict[str, list[DetectionPublic]] = defaultdict(list)
     unrecognized: list[UnrecognizedItem] = []
-    for found in recognition.boxes:
+    for item, found in enumerate(recognition.boxes):
         sku = found.decision.sku
         if sku is not None and sku in products:
-            by_sku[sku].append(found)
+            detections[sku].append(
+                DetectionPublic(
+                    item=item,
+                    box=_box(found.box),
+                    score=round(found.score, 4),
+                    similarity=round(found.decision.similarity, 4),
+                    certainty="tie" if certainty(found.decision, tie_margin) == "tie" else "sure",
+                    candidates=_candidates(found),
+                )
+            )
         else:
-            unrecognized.append(_unrecognized(found))
+            unrecognized.append(_unrecognized(item, found))
+    unit_prices = {sku: money(Decimal(products[sku].price)) for sku in detections}
+    currency = _one_currency({products[sku].currency for sku in detections}, store_currency)
+    return _receipt(receipt_id, currency, detections, unit_prices, products, unrecognized, recognition.timings_ms,
+                    recognition.gallery_version)
 
-    currencies = {products[sku].currency for sku in by_sku}
+
+def _one_currency(currencies: set[str], store_currency: str) -> str:
     if len(currencies) > 1:
         raise CurrencyMismatchError(f"the tray mixes products priced in {', '.join(sorted(currencies))}")
-    currency = currencies.pop() if currencies else store_currency
+    return currencies.pop() if currencies else store_currency
 
+
+def _receipt(
+    receipt_id: str,
+    currency: str,
+    detections: Mapping[str, list[DetectionPublic]],
+    unit_prices: Mapping[str, Decimal],
+    names: Mapping[str, PricedProduct] | Mapping[str, str],
+    unrecognized: list[UnrecognizedItem],
+    timings_ms: dict[str, float],
+    gallery_version: int,
+    photo_kept: bool = False,
+) -> ReceiptPublic:
     items: list[ReceiptItem] = []
-    for sku in sorted(by_sku):
-        product, boxes = products[sku], by_sku[sku]
-        unit_price = money(Decimal(product.price))
+    for sku in sorted(detections):
+        boxes = sorted(detections[sku], key=lambda d: d.item)
+        named = names[sku]
         items.append(
             ReceiptItem(
                 sku=sku,
-                name=product.name,
-                unit_price=unit_price,
+                name=named if isinstance(named, str) else named.name,
+                unit_price=unit_prices[sku],
                 quantity=len(boxes),
-                line_total=money(unit_price * len(boxes)),
-                detections=[
-                    DetectionPublic(
-                        box=_box(b.box), score=round(b.score, 4), similarity=round(b.decision.similarity, 4)
-                    )
-                    for b in boxes
-                ],
+                line_total=money(unit_prices[sku] * len(boxes)),
+                detections=boxes,
             )
         )
     return ReceiptPublic(
@@ -81,7 +123,56 @@ def build_receipt(
         total=money(sum((item.line_total for item in items), Decimal("0"))),
         item_count=sum(item.quantity for item in items),
         items=items,
-        unrecognized=unrecognized,
-        timings_ms=recognition.timings_ms,
-        gallery_version=recognition.gallery_version,
+        unrecognized=sorted(unrecognized, key=lambda u: u.item),
+        timings_ms=timings_ms,
+        gallery_version=gallery_version,
+        photo_kept=photo_kept,
     )
+
+
+def item_numbers(receipt: ReceiptPublic) -> set[int]:
+    return {d.item for line in receipt.items for d in line.detections} | {u.item for u in receipt.unrecognized}
+
+
+def corrected_receipt(
+    receipt: ReceiptPublic, correction: CorrectionCreate, products: Mapping[str, PricedProduct]
+) -> ReceiptPublic:
+    """The receipt with one item set to the customer's SKU (priced from `products` if the SKU is not on it yet,
+    at the receipt's price if it is), or moved to the unrecognized items with a call for staff."""
+    detections: dict[str, list[DetectionPublic]] = defaultdict(list)
+    unit_prices = {line.sku: line.unit_price for line in receipt.items}
+    names: dict[str, str] = {line.sku: line.name for line in receipt.items}
+    unrecognized = [u for u in receipt.unrecognized if u.item != correction.item]
+    moved: DetectionPublic | UnrecognizedItem | None = next(
+        (u for u in receipt.unrecognized if u.item == correction.item), None
+    )
+    for line in receipt.items:
+        for detection in line.detections:
+            if detection.item == correction.item:
+                moved = detection
+            else:
+                detections[line.sku].append(detection)
+    if moved is None:
+        raise KeyError(correction.item)
+    if correction.staff or correction.sku is None:
+        unrecognized.append(
+            UnrecognizedItem(
+                item=moved.item, box=moved.box, score=moved.score, candidates=moved.candidates,
+                best_guess=moved.best_guess if isinstance(moved, UnrecognizedItem) else None, staff_requested=True,
+            )
+        )
+    else:
+        sku = correction.sku
+        if sku not in unit_prices:
+            unit_prices[sku] = money(Decimal(products[sku].price))
+            names[sku] = products[sku].name
+        similarity = next((c.similarity for c in moved.candidates if c.sku == sku), 0.0)
+        detections[sku].append(
+            DetectionPublic(item=moved.item, box=moved.box, score=moved.score, similarity=similarity,
+                            certainty="corrected", candidates=moved.candidates)
+        )
+    added = set(detections) - {line.sku for line in receipt.items}
+    currencies = ({receipt.currency} if receipt.items else set()) | {products[sku].currency for sku in added}
+    currency = _one_currency(currencies, receipt.currency)
+    return _receipt(receipt.receipt_id, currency, detections, unit_prices, names, unrecognized, receipt.timings_ms,
+                    receipt.gallery_version, receipt.photo_kept)

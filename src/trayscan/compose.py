@@ -15,6 +15,7 @@ import faiss
 from trayscan.catalog.idempotency import IdempotencyRecords
 from trayscan.catalog.repository import Catalog
 from trayscan.config import Settings
+from trayscan.feedback import Feedback
 from trayscan.gallery.demo import seed_demo_catalog
 from trayscan.gallery.details import GalleryDetails
 from trayscan.gallery.enrolment import Enroller
@@ -106,7 +107,9 @@ def build_services(settings: Settings, parts: Parts) -> Services:
         recognizer=Recognizer(stages, gallery, catalog.active_labels, gallery_details(settings, catalog, stages).views),
         enroller=enroller,
         idempotency=IdempotencyRecords(catalog.database, IDEMPOTENCY_TTL),
+        feedback=Feedback(settings, catalog, stages, enroller),
     )
+    services.feedback.purge_photos()
     if settings.demo.enabled:
         seed_demo_catalog(settings.demo, settings.demo_dir, catalog, enroller, settings.currency)
     return services

@@ -170,6 +170,18 @@ class LimitSettings(BaseModel):
     checkout_decode_long_side: int = Field(default=1600, ge=0)
 
 
+class FeedbackSettings(BaseModel):
+    """The kiosk's feedback loop (trayscan/feedback.py): doubtful items are shown to the customer, staff confirm
+    them, and a confirmed crop of the stored tray photo joins the gallery."""
+
+    # Off for stores that must not keep photos: then nothing can be confirmed from a tray.
+    keep_photos: bool = True
+    photo_retention_days: float = Field(default=30.0, gt=0.0, description="stored tray photos are removed after")
+    # A line is a near tie when another SKU's closest image comes this close to the decided one's; the kiosk
+    # asks the customer. A choice of how often to ask, not a calibrated threshold.
+    tie_margin: float = Field(default=0.03, ge=0.0, le=2.0)
+
+
 class DemoSettings(BaseModel):
     """The demo catalog made on first start of an empty service (synthetic world of `trayscan synth`)."""
 
@@ -199,6 +211,7 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = PipelineSettings()
     limits: LimitSettings = LimitSettings()
     demo: DemoSettings = DemoSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -219,6 +232,11 @@ class Settings(BaseSettings):
     def image_dir(self) -> Path:
         """Where enrolment photos are kept, so the gallery can be re-embedded with another embedder."""
         return self.data_dir / "images"
+
+    @property
+    def receipt_photo_dir(self) -> Path:
+        """Where checkout photos are kept with their receipts (feedback.keep_photos)."""
+        return self.data_dir / "receipts"
 
     @property
     def demo_dir(self) -> Path:

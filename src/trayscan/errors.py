@@ -87,3 +87,21 @@ class ServiceNotReadyError(TrayscanError):
     """Models, gallery or catalog are not loaded (yet)."""
 
     code = "not_ready"
+
+
+class ItemNotFoundError(TrayscanError):
+    """A receipt has no item of that number."""
+
+    code = "item_not_found"
+
+
+class PhotoNotKeptError(TrayscanError):
+    """The receipt's tray photo was not kept (feedback.keep_photos off) or has expired: nothing to crop."""
+
+    code = "photo_not_kept"
+
+
+class ConfusableCropError(TrayscanError):
+    """A tray crop that, enrolled for one SKU, would lie among another SKU's gallery photos."""
+
+    code = "confusable_crop"

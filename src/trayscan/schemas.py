@@ -139,6 +139,10 @@ class ImagePublic(BaseModel):
     sku: str
     box: BoxList
     created_at: datetime
+    source: Literal["enrolment", "tray"] = Field(
+        default="enrolment", description="enrolment photo, or a staff-confirmed crop of a checkout photo"
+    )
+    receipt_id: str | None = Field(default=None, description="the receipt a tray crop came from")
     url: str = Field(description="Path of the stored photo (admin token required), relative to this server")
 
 
@@ -162,10 +166,24 @@ class ProductDeleted(BaseModel):
 # checkout
 
 
+Certainty = Literal["sure", "tie", "corrected"]
+
+
+class CandidatePublic(BaseModel):
+    sku: str
+    similarity: float
+
+
 class DetectionPublic(BaseModel):
+    item: int = Field(description="The item's number on this receipt (corrections name it)")
     box: BoxList
     score: float
     similarity: float
+    certainty: Certainty = Field(
+        description="sure; tie: another SKU came within feedback.tie_margin (the kiosk asks); corrected: the "
+        "customer chose this SKU"
+    )
+    candidates: list[CandidatePublic] = Field(description="the most similar SKUs, best first")
 
 
 class ReceiptItem(BaseModel):
@@ -183,9 +201,12 @@ class BestGuess(BaseModel):
 
 
 class UnrecognizedItem(BaseModel):
+    item: int = Field(description="The item's number on this receipt (corrections name it)")
     box: BoxList
     score: float
     best_guess: BestGuess | None
+    candidates: list[CandidatePublic] = Field(description="the most similar SKUs, best first")
+    staff_requested: bool = Field(default=False, description="the customer asked for staff to look at this item")
 
 
 class ReceiptPublic(BaseModel):
@@ -197,6 +218,56 @@ class ReceiptPublic(BaseModel):
     unrecognized: list[UnrecognizedItem]
     timings_ms: dict[str, float]
     gallery_version: int
+    photo_kept: bool = Field(default=False, description="the tray photo is kept for staff review (feedback.keep_photos)")
+
+
+class CorrectionCreate(BaseModel):
+    """The customer's answer for one doubtful item: the SKU it is, or a call for staff."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item: int = Field(ge=0, le=10_000)
+    sku: Sku | None = Field(default=None, description="the SKU chosen; leave out with staff: true")
+    staff: bool = False
+
+
+class ReviewCreate(BaseModel):
+    """The staff's outcome for one item: confirmed as a SKU (its crop joins that SKU's gallery), not a product
+    (kept as a detector training example), or dismissed (nothing learned)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["confirmed", "not_product", "dismissed"]
+    sku: Sku | None = Field(default=None, description="with confirmed: the SKU the item is")
+
+
+class ReviewPublic(BaseModel):
+    receipt_id: str
+    item: int
+    outcome: Literal["confirmed", "not_product", "dismissed"]
+    sku: str | None
+    image_id: int | None = Field(description="the gallery image the confirmed crop became")
+    gallery_version: int
+    created_at: datetime
+
+
+class ReviewItemPublic(BaseModel):
+    """One doubtful or corrected item awaiting review."""
+
+    receipt_id: str
+    receipt_created_at: datetime
+    item: int
+    box: BoxList
+    reason: Literal["tie", "unrecognized", "corrected", "staff_requested"]
+    billed_sku: str | None = Field(description="the SKU on the receipt now (after any correction)")
+    candidates: list[CandidatePublic]
+    photo_kept: bool
+    crop_url: str | None = Field(description="path of the item's crop (admin token required)")
+
+
+class ReviewQueuePublic(BaseModel):
+    data: list[ReviewItemPublic]
+    count: int
 
 
 # admin session

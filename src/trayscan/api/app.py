@@ -16,7 +16,7 @@ from trayscan.api.metrics import ServiceMetrics
 from trayscan.api.observe import ObserveMiddleware
 from trayscan.api.openapi import error_schema_openapi
 from trayscan.api.rate_limit import TokenBuckets
-from trayscan.api.routes import admin, checkout, health, metrics, products, web
+from trayscan.api.routes import admin, checkout, feedback, health, metrics, products, web
 from trayscan.catalog.repository import Catalog
 from trayscan.compose import Parts
 from trayscan.config import Settings, load_settings
@@ -58,7 +58,9 @@ def create_app(
     install_error_handlers(app)
     app.state.metrics = ServiceMetrics(lambda: app.state.services.gallery if app.state.services else None)
     app.add_middleware(ObserveMiddleware, metrics=app.state.metrics)  # added last: outermost, sees every answer
-    for router in (health.router, metrics.router, checkout.router, products.router, admin.router, web.router):
+    routers = (health.router, metrics.router, checkout.router, feedback.public, products.router, admin.router,
+               feedback.admin, web.router)
+    for router in routers:
         app.include_router(router)
     app.openapi = error_schema_openapi(app)  # type: ignore[method-assign]  # every error as ErrorBody
     return app

@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     Numeric,
     String,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -88,6 +89,9 @@ class GalleryImage(Base):
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     embedder: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # "enrolment" (a staff photo of the product) or "tray" (a crop of a checkout photo, confirmed by staff)
+    source: Mapped[str] = mapped_column(String(16), default="enrolment", server_default="enrolment")
+    receipt_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     product: Mapped[Product] = relationship(back_populates="images")
 
@@ -102,6 +106,33 @@ class Receipt(Base):
     item_count: Mapped[int] = mapped_column(Integer)
     gallery_version: Mapped[int] = mapped_column(Integer)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    photo_path: Mapped[str | None] = mapped_column(String(200), nullable=True)  # relative to the data folder
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
+
+
+class ReceiptCorrection(Base):
+    """What the customer said about one item of a receipt: its SKU, or that staff must look."""
+
+    __tablename__ = "receipt_corrections"
+
+    receipt_id: Mapped[str] = mapped_column(ForeignKey("receipts.id", ondelete="CASCADE"), primary_key=True)
+    item: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    staff: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class ReceiptReview(Base):
+    """The staff's outcome for one item of a receipt."""
+
+    __tablename__ = "receipt_reviews"
+
+    receipt_id: Mapped[str] = mapped_column(ForeignKey("receipts.id", ondelete="CASCADE"), primary_key=True)
+    item: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # confirmed, not_product, dismissed
+    sku: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    image_id: Mapped[int | None] = mapped_column(FaissId, nullable=True)  # the gallery image a confirmation made
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class IdempotencyKey(Base):

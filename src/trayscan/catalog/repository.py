@@ -28,6 +28,8 @@ class NewImage:
     box: tuple[float, float, float, float]
     embedding: np.ndarray
     embedder: str
+    source: str = "enrolment"  # or "tray": a confirmed crop of a checkout photo
+    receipt_id: str | None = None  # the receipt a tray crop came from
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class ImageRecord:
     embedding: np.ndarray
     embedder: str
     created_at: datetime
+    source: str = "enrolment"
+    receipt_id: str | None = None
 
 
 def _image_record(image: GalleryImage, sku: str) -> ImageRecord:
@@ -50,6 +54,8 @@ def _image_record(image: GalleryImage, sku: str) -> ImageRecord:
         embedding=np.frombuffer(image.embedding, dtype=np.float32),
         embedder=image.embedder,
         created_at=image.created_at,
+        source=image.source or "enrolment",
+        receipt_id=image.receipt_id,
     )
 
 
@@ -145,6 +151,8 @@ class Catalog:
                 box_y2=image.box[3],
                 embedding=np.ascontiguousarray(image.embedding, dtype=np.float32).tobytes(),
                 embedder=image.embedder,
+                source=image.source,
+                receipt_id=image.receipt_id,
             )
             for image in images
         ]
@@ -288,6 +296,8 @@ class Catalog:
         item_count: int,
         gallery_version: int,
         payload: dict[str, Any],
+        photo_path: str | None = None,
+        needs_review: bool = False,
     ) -> None:
         with self.transaction() as session:
             session.add(
@@ -298,6 +308,8 @@ class Catalog:
                     item_count=item_count,
                     gallery_version=gallery_version,
                     payload=payload,
+                    photo_path=photo_path,
+                    needs_review=needs_review,
                 )
             )
             store_answer(session, lambda: payload)  # the receipt is the checkout's answer

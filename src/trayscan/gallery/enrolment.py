@@ -14,11 +14,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from trayscan.catalog.idempotency import store_answer
 from trayscan.catalog.repository import Catalog, ImageRecord, NewImage
-from trayscan.errors import ImageNotFoundError, TrayscanError
+from trayscan.errors import ConfusableCropError, ImageNotFoundError, InvalidRequestError, TrayscanError
 from trayscan.gallery.details import view_files
 from trayscan.gallery.index import GalleryIndex
 from trayscan.inference.base import Detection
@@ -96,6 +97,32 @@ class Enroller:
 
         return self._write(sku, prepared, embeddings, answer)
 
+    def enrol_tray_crop(self, sku: str, crop_bgr: np.ndarray, receipt_id: str) -> EnrolmentPublic:
+        """A staff-confirmed item of a stored tray photo, as a gallery image of `sku` (source `tray`). Refused when
+        the crop lies among another SKU's photos (`confusable_similarity`): it would make the two confusable."""
+        self.catalog.get_product(sku)
+        embeddings = self.stages.embed([crop_bgr])
+        warnings = self._confusables(sku, embeddings)
+        if warnings:
+            worst = warnings[0]
+            raise ConfusableCropError(
+                f"not added: this crop is {worst.similarity:.2f} alike to {worst.sku}'s photos (limit "
+                f"{self.confusable_similarity:.2f}), so {sku} and {worst.sku} would become confusable"
+            )
+        ok, encoded = cv2.imencode(".jpg", crop_bgr, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        if not ok:
+            raise InvalidRequestError("the crop cannot be encoded")
+        height, width = crop_bgr.shape[:2]
+        prepared = [PreparedPhoto(Photo(f"tray-{receipt_id}.jpg", encoded.tobytes()), (0.0, 0.0, width, height), None)]
+
+        def answer(ids: list[int]) -> EnrolmentPublic:
+            outcome = ImageOutcome(index=0, filename=prepared[0].photo.filename, status="enrolled_whole_image",
+                                   image_id=ids[0], box=[0.0, 0.0, float(width), float(height)], score=None)
+            return EnrolmentPublic(sku=sku, enrolled=1, images=[outcome], warnings=[],
+                                   gallery_version=self.gallery.version)
+
+        return self._write(sku, prepared, embeddings, answer, source="tray", receipt_id=receipt_id)
+
     def prepare(self, photos: list[Photo]) -> tuple[list[PreparedPhoto], np.ndarray]:
         """Decode each photo, find the product in it (or take the whole photo), embed all crops in one batch."""
         prepared: list[PreparedPhoto] = []
@@ -141,6 +168,8 @@ class Enroller:
         prepared: list[PreparedPhoto],
         embeddings: np.ndarray,
         answer: Callable[[list[int]], EnrolmentPublic],
+        source: str = "enrolment",
+        receipt_id: str | None = None,
     ) -> EnrolmentPublic:
         """Photos, catalog rows and index vectors of one enrolment, all or nothing; its answer (`answer` of the new
         image ids) is made inside the transaction, so it goes into the same commit under an Idempotency-Key."""
@@ -149,7 +178,7 @@ class Enroller:
             try:
                 with self.catalog.transaction() as session:
                     new_images = [
-                        NewImage(path, item.box, embedding, self.stages.embedder.name)
+                        NewImage(path, item.box, embedding, self.stages.embedder.name, source, receipt_id)
                         for (_, path), item, embedding in zip(staged, prepared, embeddings, strict=True)
                     ]
                     ids = self.catalog.add_images(session, sku, new_images)

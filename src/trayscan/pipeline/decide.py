@@ -13,6 +13,9 @@ class Decision:
     sku: str | None  # None: unrecognized
     similarity: float  # best similarity of the decided SKU, or of the best guess
     best_guess: Neighbour | None  # nearest neighbour, reported for unrecognized crops
+    # The closest gallery image of each of the most similar SKUs, best first: what a customer or clerk chooses
+    # among when the answer is doubtful (`sku_candidates`).
+    candidates: tuple[Neighbour, ...] = ()
 
 
 def decide(neighbours: list[Neighbour], threshold: float) -> Decision:
@@ -28,6 +31,26 @@ def decide(neighbours: list[Neighbour], threshold: float) -> Decision:
     # Ties in the vote go to the SKU with the closest single neighbour.
     winner = max(votes, key=lambda sku: (votes[sku], top[sku]))
     return Decision(sku=winner, similarity=top[winner], best_guess=best)
+
+
+def sku_candidates(neighbours: list[Neighbour], count: int = 3) -> tuple[Neighbour, ...]:
+    """The closest neighbour of each of the `count` most similar SKUs, best first."""
+    seen: dict[str, Neighbour] = {}
+    for neighbour in neighbours:  # best first
+        if neighbour.sku not in seen:
+            seen[neighbour.sku] = neighbour
+            if len(seen) == count:
+                break
+    return tuple(seen.values())
+
+
+def certainty(decision: Decision, tie_margin: float) -> str:
+    """"unrecognized"; "tie" when another SKU's closest image comes within `tie_margin` of the decided SKU's;
+    else "sure"."""
+    if decision.sku is None:
+        return "unrecognized"
+    rivals = [c for c in decision.candidates if c.sku != decision.sku]
+    return "tie" if rivals and rivals[0].similarity >= decision.similarity - tie_margin else "sure"
 
 
 def sibling_candidates(
@@ -58,4 +81,4 @@ def sibling_candidates(
 def redecide(decision: Decision, neighbours: list[Neighbour], sku: str) -> Decision:
     """The decision with the SKU the sibling check chose; its similarity is that SKU's closest image."""
     similarity = max(n.similarity for n in neighbours if n.sku == sku)
-    return Decision(sku=sku, similarity=similarity, best_guess=decision.best_guess)
+    return Decision(sku=sku, similarity=similarity, best_guess=decision.best_guess, candidates=decision.candidates)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from trayscan.inference.base import Detection, Detector, Embedder
 from trayscan.pipeline.box_scorer import BoxScorer, features_from
 from trayscan.pipeline.budget import PixelBudget
 from trayscan.pipeline.crop import crop_with_padding
-from trayscan.pipeline.decide import Decision, decide
+from trayscan.pipeline.decide import Decision, decide, sku_candidates
 from trayscan.pipeline.decode import (
     ImageLimits,
     decode_image,
@@ -235,7 +235,10 @@ class Recognizer:
             version = self.gallery.version
             k = max(settings.top_k, settings.sibling_check.neighbours) if details is not None else settings.top_k
             neighbours = search_neighbours(self.gallery, self.labels, embeddings, k) if detections else []
-        decisions = [decide(row[: settings.top_k], settings.similarity_threshold) for row in neighbours]
+        decisions = [
+            replace(decide(row[: settings.top_k], settings.similarity_threshold), candidates=sku_candidates(row))
+            for row in neighbours
+        ]
         if details is not None:
             with timings.stage("siblings"):
                 decisions = [

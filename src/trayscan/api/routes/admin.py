@@ -122,7 +122,10 @@ async def delete_image(image_id: ImageIdPath, services: ServicesDep, runner: Run
 def image_public(image: ImageRecord, request: Request) -> ImagePublic:
     # A path, not an absolute URL: the staff page fetches it from its own origin, whatever proxy is in front.
     url = request.url_for("image_file", image_id=image.id).path
-    return ImagePublic(id=image.id, sku=image.sku, box=list(image.box), created_at=image.created_at, url=url)
+    return ImagePublic(
+        id=image.id, sku=image.sku, box=list(image.box), created_at=image.created_at, url=url,
+        source="tray" if image.source == "tray" else "enrolment", receipt_id=image.receipt_id,
+    )
 
 
 @router.get("/products/{sku}/images", response_model=ImagesPublic, responses=error_responses(404))
