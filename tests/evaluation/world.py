@@ -53,7 +53,10 @@ TRAYS: list[list[str]] = [
 ]
 
 
-def write_world(out: Path, detector: BlobDetector | None = None) -> Path:
+def write_world(
+    out: Path, detector: BlobDetector | None = None, trays: list[list[str]] | None = None, shade: float = 1.0
+) -> Path:
+    """`shade` < 1 darkens the items on the trays (not the enrolment photos): another camera and light."""
     out.mkdir(parents=True, exist_ok=True)
     with (out / "catalog.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -68,9 +71,12 @@ def write_world(out: Path, detector: BlobDetector | None = None) -> Path:
     category_id = {c["name"]: c["id"] for c in categories}
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-    for t, skus in enumerate(TRAYS, start=1):
+    for t, skus in enumerate(TRAYS if trays is None else trays, start=1):
         boxes = [grid_box(i) for i in range(len(skus))]
         photo = tray([(DESIGNS[sku], box) for sku, box in zip(skus, boxes, strict=True)])
+        if shade != 1.0:
+            items = photo.min(axis=2) < 250
+            photo[items] = (photo[items] * shade).astype(photo.dtype)
         name = f"trays/{t:06d}.png"
         (out / name).write_bytes(encode(photo))
         if detector is not None:

@@ -31,6 +31,7 @@ from trayscan.bench.stats import machine
 from trayscan.config import PipelineSettings, Settings, load_settings
 from trayscan.evaluation.baseline import PPShiTuRecognizer
 from trayscan.evaluation.data import AnnotationError, TraySet, load_annotations
+from trayscan.evaluation.feedback import feedback_curve
 from trayscan.evaluation.http_client import ApiClient
 from trayscan.evaluation.local import empty_service, enrol_catalog, read_catalog
 from trayscan.evaluation.metrics import evaluate
@@ -121,7 +122,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="in-process: also run trayscan's pipeline with each value of a pipeline setting (repeatable: every "
         "combination), on the same gallery, to calibrate thresholds on a validation set",
     )
+    p.add_argument(
+        "--feedback",
+        metavar="N1,N2,...",
+        help="in-process: a simulated clerk confirms the doubtful items of the first N trays (the kiosk's feedback "
+        "loop); the trays after the largest N are scored after each N (0: no feedback)",
+    )
     args = p.parse_args(argv)
+    if args.feedback is not None:
+        try:
+            args.feedback = sorted({int(v) for v in args.feedback.split(",")})
+        except ValueError:
+            p.error("--feedback takes tray counts such as 0,50,100")
+        if min(args.feedback) < 0:
+            p.error("--feedback counts are >= 0")
+        if args.url or args.serve or args.sweep or args.pipeline != "trayscan":
+            p.error("--feedback runs trayscan's pipeline in-process, without --url, --serve or --sweep")
     if args.url and args.pipeline != "trayscan":
         p.error("--pipeline ppshitu/both runs in-process only (the server runs trayscan's pipeline)")
     if args.url and args.sweep:
@@ -205,6 +221,10 @@ def run_in_process(
                 f"models {detector.name} + {embedder.name}"
             )
             notes.append(box_selection(settings, service.recognizer.stages.box_scorer))
+            if args.feedback is not None:
+                results, feedback_notes = feedback_curve(service, trays.trays, args.images, args.feedback, args.quiet)
+                notes.extend(feedback_notes)
+                return results
             return _run_pipelines(args, service, trays)
         finally:
             service.catalog.close()
@@ -327,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             pipelines = run_over_http(args, settings, trays, notes)
         else:
             pipelines = run_in_process(args, settings, trays, notes)
-    except (AnnotationError, FileNotFoundError, EnrolmentError, ImportError) as error:
+    except (AnnotationError, FileNotFoundError, EnrolmentError, ImportError, ValueError) as error:
         print(f"trayscan eval: {error}", file=sys.stderr)
         return 2
     results = {
