@@ -17,6 +17,7 @@
     expanded: new Set(), // SKUs whose photo panel is open
     panels: new Map(), // sku -> detail panel element, kept across re-renders
     renderers: new Set(), // re-draw texts drawn by this script when the language changes
+    review: [], // doubtful and corrected checkout items awaiting review
   };
 
   function readToken() {
@@ -118,7 +119,83 @@
     $("signin-card").hidden = true;
     $("app").hidden = false;
     $("signout").hidden = false;
-    await loadProducts();
+    await Promise.all([loadProducts(), loadReview()]);
+  }
+
+  // review of doubtful and corrected checkout items (GET /v1/admin/review)
+
+  async function loadReview() {
+    $("review-error").hidden = true;
+    try {
+      state.review = (await adminApi("GET", "/v1/admin/review?limit=100")).data;
+    } catch (error) {
+      state.review = [];
+      TS.renderError($("review-error"), error);
+    }
+    renderReview();
+  }
+
+  function renderReview() {
+    const entries = state.review || [];
+    $("review-count").textContent = TS.plural("review_count", entries.length);
+    const list = entries.map(reviewCard);
+    $("review-list").replaceChildren(...(list.length ? list : [h("p", { class: "muted" }, t("review_empty"))]));
+  }
+
+  function reviewCard(entry) {
+    const canvas = h("canvas", { width: 200, height: 200 });
+    const sku = h("input", { class: "input review-sku", value: entry.billed_sku || (entry.candidates[0] || {}).sku || "", spellcheck: "false", "aria-label": t("review_sku") });
+    const status = h("div", { class: "status" });
+    const card = h("div", { class: "review-item", dataset: { receipt: entry.receipt_id, item: entry.item } });
+    const candidates = entry.candidates.map((c) =>
+      h("button", { type: "button", class: "btn btn-secondary btn-small", dataset: { sku: c.sku }, onclick: () => { sku.value = c.sku; } }, c.sku)
+    );
+    const act = (outcome) => review(entry, outcome, sku.value.trim(), status, card);
+    card.append(
+      canvas,
+      h("div", { class: "review-body" },
+        h("strong", {}, t("reason_" + entry.reason)),
+        h("span", { class: "muted" }, entry.billed_sku ? t("review_billed", { sku: entry.billed_sku }) : ""),
+        h("div", { class: "review-candidates" }, ...candidates),
+        h("div", { class: "review-actions" },
+          sku,
+          h("button", { type: "button", class: "btn btn-primary btn-small review-confirm", disabled: !entry.photo_kept, onclick: () => act("confirmed") }, t("review_confirm")),
+          h("button", { type: "button", class: "btn btn-secondary btn-small review-not-product", onclick: () => act("not_product") }, t("review_not_product")),
+          h("button", { type: "button", class: "btn btn-secondary btn-small review-dismiss", onclick: () => act("dismissed") }, t("review_dismiss"))
+        ),
+        entry.photo_kept ? "" : h("span", { class: "muted" }, t("review_no_photo")),
+        status
+      )
+    );
+    if (entry.crop_url) {
+      adminBlob(entry.crop_url)
+        .then((blob) => loadBitmap(blob))
+        .then((img) => {
+          const scale = Math.min(canvas.width / img.width, canvas.height / img.height);
+          canvas.getContext("2d").drawImage(img, (canvas.width - img.width * scale) / 2, (canvas.height - img.height * scale) / 2, img.width * scale, img.height * scale);
+        })
+        .catch(() => canvas.remove());
+    } else {
+      canvas.remove();
+    }
+    return card;
+  }
+
+  async function review(entry, outcome, sku, status, card) {
+    const body = outcome === "confirmed" ? { outcome, sku } : { outcome };
+    card.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    try {
+      const result = await adminApi("POST", "/v1/admin/receipts/" + entry.receipt_id + "/items/" + entry.item + "/review", { json: body });
+      toast(outcome === "confirmed" ? t("review_confirmed", { sku: result.sku, id: result.image_id }) : t("review_done"));
+      state.review = state.review.filter((e) => e !== entry);
+      renderReview();
+      if (outcome === "confirmed") loadProducts();
+    } catch (error) {
+      card.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+      const { title, detail } = TS.describeError(error);
+      status.textContent = detail ? title + " " + detail : title;
+      status.className = "status error";
+    }
   }
 
   // products
@@ -674,9 +751,13 @@
     renderProducts();
   });
   $("refresh").addEventListener("click", loadProducts);
+  $("review-refresh").addEventListener("click", loadReview);
 
   TS.initI18n(() => {
-    if (!$("app").hidden) renderProducts();
+    if (!$("app").hidden) {
+      renderProducts();
+      renderReview();
+    }
     showPhotosChosen();
     const status = $("add-status");
     if (status.renderTexts) status.renderTexts();

@@ -91,8 +91,8 @@
    * Resolves to the parsed JSON answer; rejects with an ApiError carrying the API's `code` and `detail`.
    */
   async function api(method, path, options) {
-    const { json, form, token } = options || {};
-    const headers = { Accept: "application/json" };
+    const { json, form, token, extraHeaders } = options || {};
+    const headers = Object.assign({ Accept: "application/json" }, extraHeaders || {});
     let body;
     if (json !== undefined) {
       headers["Content-Type"] = "application/json";
@@ -201,6 +201,13 @@
     "#65a30d", "#4f46e5", "#0d9488", "#b45309", "#7c3aed", "#0369a1",
   ];
   const UNKNOWN_COLOUR = "#dc2626";
+  const DOUBT_COLOUR = "#d97706"; // a near tie the customer is asked about
+
+  /** A token for the Idempotency-Key header: a retried POST is answered once. */
+  function requestKey() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
 
   function lineColour(index) {
     return PALETTE[index % PALETTE.length];
@@ -218,6 +225,6 @@
   window.TS = {
     t, plural, applyI18n, setLang, initI18n, get lang() { return lang; },
     api, ApiError, describeError, renderError, money, h, s,
-    lineColour, UNKNOWN_COLOUR, imageLoaded,
+    lineColour, UNKNOWN_COLOUR, DOUBT_COLOUR, requestKey, imageLoaded,
   };
 })();

@@ -18,6 +18,8 @@
     objectUrl: null,
     stream: null,
     request: 0, // increases on every checkout and reset: a late answer of an old request is dropped
+    choosing: null, // the doubtful item whose candidates are shown
+    products: new Map(), // SKU -> public product (name, price) of the candidates shown
   };
 
   /** welcome | camera | busy | result | error: the CSS shows the panels of each phase. */
@@ -38,6 +40,8 @@
     $("receipt").hidden = true;
     $("receipt-total").hidden = true;
     $("call-staff").hidden = true;
+    $("check-items").hidden = true;
+    closeChooser();
     $("no-items").hidden = true;
     $("error").hidden = true;
     $("camera-notice").hidden = true;
@@ -121,6 +125,100 @@
     $("call-staff").dataset.count = String(unknown);
     $("call-staff-text").textContent = unknown ? plural("call_staff", unknown) : "";
     $("no-items").hidden = !(receipt.items.length === 0 && unknown === 0);
+    renderChecks();
+  }
+
+  // doubtful items: the customer chooses among the candidates (POST /v1/receipts/{id}/corrections)
+
+  /** Items to ask about: near ties on the receipt and unrecognised items no one has called staff for. */
+  function doubtful() {
+    const receipt = state.receipt;
+    if (!receipt) return [];
+    const ties = receipt.items.flatMap((line) =>
+      line.detections.filter((d) => d.certainty === "tie").map((d) => ({ item: d.item, candidates: d.candidates }))
+    );
+    const unknown = receipt.unrecognized
+      .filter((u) => !u.staff_requested && u.candidates.length > 0)
+      .map((u) => ({ item: u.item, candidates: u.candidates }));
+    return ties.concat(unknown).sort((a, b) => a.item - b.item);
+  }
+
+  function renderChecks() {
+    const items = doubtful();
+    $("check-items").hidden = items.length === 0;
+    $("check-list").replaceChildren(
+      ...items.map((entry, index) =>
+        h(
+          "button",
+          { type: "button", class: "btn btn-secondary", dataset: { item: entry.item }, onclick: () => openChooser(entry) },
+          t("check_item", { n: index + 1 })
+        )
+      )
+    );
+  }
+
+  async function productOf(sku) {
+    if (!state.products.has(sku)) {
+      try {
+        state.products.set(sku, await window.TS.api("GET", "/v1/products/" + encodeURIComponent(sku)));
+      } catch (_) {
+        state.products.set(sku, null); // removed since: not offered
+      }
+    }
+    return state.products.get(sku);
+  }
+
+  async function openChooser(entry) {
+    const request = state.request;
+    state.choosing = entry;
+    highlightItem(entry.item);
+    const products = await Promise.all(entry.candidates.map((c) => productOf(c.sku)));
+    if (request !== state.request || state.choosing !== entry) return;
+    const options = products.filter(Boolean).map((product) => {
+      const image = h("img", { alt: "", src: "/v1/products/" + encodeURIComponent(product.sku) + "/thumbnail" });
+      image.addEventListener("error", () => { image.hidden = true; });
+      return h(
+        "button",
+        { type: "button", class: "chooser-option", dataset: { sku: product.sku }, onclick: () => choose(entry, { sku: product.sku }) },
+        image,
+        h("span", { class: "option-name" }, product.name),
+        h("span", { class: "option-price" }, money(product.price, product.currency))
+      );
+    });
+    $("chooser-options").replaceChildren(...options);
+    if (!$("chooser").open) $("chooser").showModal();
+  }
+
+  function closeChooser() {
+    state.choosing = null;
+    if ($("chooser").open) $("chooser").close();
+    $("chooser-options").replaceChildren();
+    highlightItem(null);
+  }
+
+  async function choose(entry, answer) {
+    const receipt = state.receipt;
+    const request = state.request;
+    try {
+      const corrected = await window.TS.api("POST", "/v1/receipts/" + receipt.receipt_id + "/corrections", {
+        json: Object.assign({ item: entry.item }, answer),
+        extraHeaders: { "Idempotency-Key": window.TS.requestKey() },
+      });
+      if (request !== state.request) return;
+      state.receipt = corrected;
+      closeChooser();
+      renderReceipt();
+      drawBoxes();
+    } catch (error) {
+      if (request !== state.request) return;
+      window.TS.renderError($("error"), error);
+    }
+  }
+
+  function highlightItem(item) {
+    overlay.querySelectorAll(".box").forEach((g) => {
+      g.classList.toggle("chosen", item != null && g.dataset.item === String(item));
+    });
   }
 
   function badge(number, colour) {
@@ -139,26 +237,34 @@
     overlay.setAttribute("viewBox", `0 0 ${width} ${height}`);
     overlay.setAttribute("preserveAspectRatio", "none");
     const radius = Math.max(width, height) / 55;
+    const asked = new Map(doubtful().map((entry) => [entry.item, entry]));
     receipt.items.forEach((item, index) => {
       for (const detection of item.detections) {
-        overlay.append(boxShape(detection.box, window.TS.lineColour(index), String(index + 1), radius, false));
+        const tie = asked.has(detection.item);
+        const colour = tie ? window.TS.DOUBT_COLOUR : window.TS.lineColour(index);
+        overlay.append(boxShape(detection.box, colour, String(index + 1), radius, false, detection.item, asked));
       }
     });
     for (const item of receipt.unrecognized) {
-      overlay.append(boxShape(item.box, window.TS.UNKNOWN_COLOUR, "?", radius, true));
+      overlay.append(boxShape(item.box, window.TS.UNKNOWN_COLOUR, "?", radius, true, item.item, asked));
     }
   }
 
-  function boxShape(box, colour, label, radius, unknown) {
+  function boxShape(box, colour, label, radius, unknown, item, asked) {
     const [x1, y1, x2, y2] = box;
     const w = Math.max(x2 - x1, 1);
     const hgt = Math.max(y2 - y1, 1);
     const cx = x1 + Math.min(radius * 1.1, w / 2);
     const cy = y1 + Math.min(radius * 1.1, hgt / 2);
     const common = { x: x1, y: y1, width: w, height: hgt, rx: radius / 4, "vector-effect": "non-scaling-stroke" };
-    return s(
+    const entry = asked.get(item);
+    const group = s(
       "g",
-      { class: unknown ? "box box-unknown" : "box", "data-line": unknown ? "unknown" : label },
+      {
+        class: (unknown ? "box box-unknown" : "box") + (entry ? " box-doubt" : ""),
+        "data-line": unknown ? "unknown" : label,
+        "data-item": String(item),
+      },
       s("rect", Object.assign({ class: "box-halo", fill: "none", stroke: "#ffffff", "stroke-width": 7 }, common)),
       s(
         "rect",
@@ -189,6 +295,8 @@
         label
       )
     );
+    if (entry) group.addEventListener("click", () => openChooser(entry));
+    return group;
   }
 
   function highlight(line) {
@@ -284,6 +392,11 @@
   $("camera-cancel").addEventListener("click", reset);
   $("next-customer").addEventListener("click", reset);
   $("try-again").addEventListener("click", reset);
+  $("chooser-close").addEventListener("click", closeChooser);
+  $("chooser").addEventListener("cancel", closeChooser); // Escape
+  $("chooser-staff").addEventListener("click", () => {
+    if (state.choosing) choose(state.choosing, { staff: true });
+  });
   document.addEventListener("dragover", (event) => event.preventDefault());
   document.addEventListener("drop", onDrop);
   for (const type of ["pointerdown", "keydown", "wheel"]) document.addEventListener(type, armIdleReset, true);
