@@ -3,7 +3,7 @@
 An item lies on a tray at any angle, and its enrolment photo at another. A small embedder is far from rotation
 invariant, so each crop is embedded at 0/90/180/270 degrees (in the same batched call) and the features are
 averaged, then re-normalised. With all four angles the result does not change when the crop is turned by a
-right angle. Measured with the second-session starter embedder (models/embedder/lcnet/MODEL_CARD.md), recall@1
+right angle. Measured with the starter embedder of commit b625047 (models/embedder/lcnet/MODEL_CARD.md), recall@1
 on held-out novel SKUs, gallery and queries both averaged: 0.682 -> 0.752 (4 angles), 0.737 (2 angles).
 It costs one model run per angle.
 """
