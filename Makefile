@@ -9,7 +9,7 @@ MESH_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri fonts-wqy-zenhei fonts-arp
 	fonts-open-sans fonts-ebgaramond fonts-urw-base35 mate-backgrounds colobot-common-textures
 APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql $(MESH_PACKAGES)
 
-.PHONY: run test lint unit system-deps venv demo train-env clean bench eval calibrate box-scorer heldout heldout-eval fuzz
+.PHONY: run test lint unit system-deps venv demo train-env clean bench bench-mixed bench-gallery bench-gallery-1m eval calibrate box-scorer heldout heldout-eval fuzz
 
 # The development flag lets the service start with configs/default.yaml's placeholder admin token.
 run: system-deps venv
@@ -46,9 +46,26 @@ system-deps:
 demo: system-deps venv
 	$(BIN)/trayscan synth --out data/demo --seed 1 --trays 20 --preview data/demo/preview.png
 
-# Speed and memory figures (bench/RESULTS.md): pipeline on both engines, HTTP, gallery. Takes several minutes.
+# Speed and memory figures (bench/RESULTS.md): pipeline on both engines, HTTP, gallery at 10k and 100k vectors.
+# Takes several minutes; run it on an otherwise idle machine.
 bench: system-deps venv
-	$(BIN)/trayscan bench all --results bench/RESULTS.md --json build/bench-results.json
+	$(BIN)/trayscan bench all --sizes 10000,100000 --results bench/RESULTS.md --json build/bench-results.json
+
+# Mixed HTTP load (bench/RESULTS-mixed-http.md): 8 checkout clients and 1 admin client enrolling, repricing and
+# deleting for 60 s; a 10-family demo world keeps the server's first start short.
+bench-mixed: system-deps venv
+	TRAYSCAN_DEMO__FAMILIES=10 $(BIN)/trayscan bench http --mixed-seconds 60 --clients 1 --requests-per-client 3 \
+		--vectors 0 --state-dir build/bench-mixed --results bench/RESULTS-mixed-http.md --json build/bench-mixed.json
+
+# The gallery at chain scale (docs/SCALING.md), at the service's efConstruction 200: 200k vectors
+# (bench/RESULTS-gallery-200k.md) and 1M (bench/RESULTS-gallery-1m.md; its build takes tens of minutes on 2 idle
+# cores). Built indexes are cached in build/bench-gallery-cache, so efSearch can be swept again without a rebuild.
+bench-gallery: venv
+	$(BIN)/trayscan bench gallery --sizes 200000 --ef-construction 200 --ef-search 16,24,32,48,64 \
+		--results bench/RESULTS-gallery-200k.md --json build/bench-gallery-200k.json
+bench-gallery-1m: venv
+	$(BIN)/trayscan bench gallery --sizes 1000000 --ef-construction 200 --ef-search 16,24,32,48,64 \
+		--results bench/RESULTS-gallery-1m.md --json build/bench-gallery-1m.json
 
 # Checkout accuracy on 500 held-out trays of novel SKUs (bench/EVAL-*.md): enrolled through the admin API of a
 # server of its own, then in-process beside the PP-ShiTu way on the same models and trays.
