@@ -47,3 +47,23 @@ def test_false_positive_ranked_first_halves_precision_at_full_recall():
 
 def test_voc_ap_is_area_under_the_precision_envelope():
     assert voc_ap(np.array([0.5, 1.0]), np.array([1.0, 0.5])) == pytest.approx(0.75)
+
+
+def test_part_and_group_boxes():
+    from trayscan.train.det_metrics import part_and_group_boxes
+
+    gt = np.array([[0, 0, 100, 100], [100, 0, 200, 100]], float)
+    boxes = np.array([
+        [2, 2, 98, 98],  # matches item 0: neither
+        [10, 10, 50, 50],  # inside item 0, IoU 0.16: a part box
+        [0, 0, 210, 110],  # holds both items: a group box
+        [300, 300, 350, 350],  # on nothing: neither
+        [90, 0, 110, 100],  # across the border of both, inside neither: neither
+    ], float)
+    part, group = part_and_group_boxes(boxes, gt)
+    assert part.tolist() == [False, True, False, False, False]
+    assert group.tolist() == [False, False, True, False, False]
+    acc = DetAccumulator(thresholds=(0.5,))
+    acc.add(boxes, np.array([0.9, 0.8, 0.7, 0.6, 0.4]), gt)
+    summary = acc.summary()
+    assert summary["part_boxes@0.5"] == 0.25 and summary["group_boxes@0.5"] == 0.25  # of the 4 boxes shown

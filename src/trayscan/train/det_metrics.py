@@ -1,4 +1,9 @@
-"""Detection metrics for one class: AP50 (VOC all-point), recall at IoU 0.5, precision/recall at thresholds."""
+"""Detection metrics for one class: AP50 (VOC all-point), recall at IoU 0.5, precision/recall at thresholds, and
+the two ways a mainbody detector fails to see whole items:
+
+- a part box: a box that lies inside one true item (PART_INSIDE of its area) without matching it (IoU < 0.5);
+- a group box: a box that holds two or more true items (GROUP_HOLDS of each one's area) without matching any.
+Both are counted among the boxes shown at each score threshold."""
 
 from __future__ import annotations
 
@@ -6,9 +11,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trayscan.boxes import iou_matrix
+from trayscan.boxes import inside_matrix, iou_matrix
 
 IOU = 0.5
+PART_INSIDE = 0.8
+GROUP_HOLDS = 0.7
+
+
+def part_and_group_boxes(pred_boxes: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per prediction: (is a part box, is a group box), as defined above."""
+    if len(pred_boxes) == 0 or len(gt) == 0:
+        return np.zeros(len(pred_boxes), bool), np.zeros(len(pred_boxes), bool)
+    ious = iou_matrix(pred_boxes, gt)
+    unmatched = ious.max(axis=1) < IOU
+    part = unmatched & (inside_matrix(pred_boxes, gt) >= PART_INSIDE).any(axis=1)
+    held = inside_matrix(gt, pred_boxes).T >= GROUP_HOLDS  # [pred, gt]: the item lies in the box
+    group = unmatched & (held.sum(axis=1) >= 2)
+    return part, group
 
 
 def match(pred_boxes: np.ndarray, pred_scores: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -37,14 +56,19 @@ class DetAccumulator:
     thresholds: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5)
     scores: list[np.ndarray] = field(default_factory=list)
     tps: list[np.ndarray] = field(default_factory=list)
+    parts: list[np.ndarray] = field(default_factory=list)
+    groups: list[np.ndarray] = field(default_factory=list)
     n_gt: int = 0
     n_images: int = 0
     images_all_found: int = 0
 
     def add(self, pred_boxes: np.ndarray, pred_scores: np.ndarray, gt: np.ndarray) -> None:
         tp = match(pred_boxes, pred_scores, gt)
+        part, group = part_and_group_boxes(pred_boxes, gt)
         self.scores.append(pred_scores)
         self.tps.append(tp)
+        self.parts.append(part)
+        self.groups.append(group)
         self.n_gt += len(gt)
         self.n_images += 1
         self.images_all_found += int(tp.sum() == len(gt))
@@ -52,6 +76,8 @@ class DetAccumulator:
     def summary(self) -> dict[str, float]:
         scores = np.concatenate(self.scores) if self.scores else np.zeros(0)
         tps = np.concatenate(self.tps) if self.tps else np.zeros(0, bool)
+        parts = np.concatenate(self.parts) if self.parts else np.zeros(0, bool)
+        groups = np.concatenate(self.groups) if self.groups else np.zeros(0, bool)
         order = np.argsort(-scores, kind="stable")
         tp_cum = np.cumsum(tps[order])
         fp_cum = np.cumsum(~tps[order])
@@ -69,6 +95,8 @@ class DetAccumulator:
             tp = int(tps[keep].sum())
             out[f"recall50@{t}"] = tp / max(self.n_gt, 1)
             out[f"precision50@{t}"] = tp / max(int(keep.sum()), 1)
+            out[f"part_boxes@{t}"] = int(parts[keep].sum()) / max(int(keep.sum()), 1)
+            out[f"group_boxes@{t}"] = int(groups[keep].sum()) / max(int(keep.sum()), 1)
         return out
 
 
