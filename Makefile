@@ -100,10 +100,18 @@ calibrate: system-deps venv $(VAL_DATA)/annotations.json
 		--sweep similarity_threshold=0.65,0.7,0.75 --sweep box_score_threshold=0.35,0.4,0.45,0.5,0.55 \
 		--out build/calibration-val-box-scorer.json --markdown bench/CALIBRATION-val-box-scorer.md
 
-# The box scorer shipped in models/box-scorer/ (pipeline/box_scorer.py), trained on both validation worlds only.
-box-scorer: system-deps venv $(VAL_DATA)/annotations.json $(TRAIN_VAL_DATA)/annotations.json
+# Validation trays of the mesh renderer (docs/DATA.md): novel SKUs of another mesh world (seed 3), tray seeds of
+# the validation range 8000-8999. The embedder's checkpoints are chosen on it and the box scorer is fitted on it.
+MESH_VAL := data/mesh-val
+$(MESH_VAL)/annotations.json: | venv
+	$(BIN)/trayscan synth --renderer mesh --out $(MESH_VAL) --seed 3 --families 30 --trays 60 --tray-skus novel \
+		--tray-seed 8001 --enrol-per-sku 3
+
+# The box scorer shipped in models/box-scorer/ (pipeline/box_scorer.py), fitted on validation trays of both
+# renderers only.
+box-scorer: system-deps venv $(VAL_DATA)/annotations.json $(TRAIN_VAL_DATA)/annotations.json $(MESH_VAL)/annotations.json
 	$(BIN)/trayscan train box-scorer --world $(VAL_DATA):novel --world $(TRAIN_VAL_DATA):train \
-		--out models/box-scorer/mainbody-lcnet --quiet
+		--world $(MESH_VAL):novel --out models/box-scorer/mainbody-lcnet --quiet
 
 # Held-out sets of the mesh renderer (docs/DATA.md): novel SKUs of the mesh world on trays of its standard style
 # and of its holdout style (surfaces, lights and lens strengths that no training style draws). Measuring only.
