@@ -15,6 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from trayscan.synth.renderers import NON_PRODUCT_CATEGORY
+
 # Trays are 1280x960 and the detector sees <= 384 px: decoding at half size (libjpeg DCT scaling) is
 # several times cheaper and loses nothing the network could use.
 DECODE_FLAG = cv2.IMREAD_REDUCED_COLOR_2
@@ -35,7 +37,7 @@ def load_coco(data_dir: Path, limit: int = 0) -> list[Sample]:
     are left out of the truth, so a box on one counts against the detector's precision.
     """
     coco = json.loads((data_dir / "annotations.json").read_text())
-    not_items = {c["id"] for c in coco["categories"] if c.get("supercategory") == "non-product"}
+    not_items = {c["id"] for c in coco["categories"] if c.get("supercategory") == NON_PRODUCT_CATEGORY}
     boxes: dict[int, list[list[float]]] = {}
     for ann in coco["annotations"]:
         if ann["category_id"] in not_items:
