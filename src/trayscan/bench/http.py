@@ -9,8 +9,8 @@ server loads both at startup, as after a restart). With `url`, only the load tes
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
-import threading
 import time
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -21,10 +21,10 @@ import numpy as np
 
 from trayscan import compose
 from trayscan.bench.gallery import GalleryBenchConfig, clustered_vectors
+from trayscan.bench.load import Tally, run_together
 from trayscan.bench.mixed import markdown as mixed_markdown
 from trayscan.bench.mixed import mixed_run
 from trayscan.bench.server import ServerProcess
-from trayscan.bench.stats import summarize
 from trayscan.bench.world import trays_with
 from trayscan.catalog.repository import Catalog, NewImage
 from trayscan.config import Settings
@@ -51,9 +51,7 @@ class HttpBenchConfig:
 def load_test(
     client: ApiClient, trays: list[bytes], concurrency: int, requests_per_client: int
 ) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
+    tally = Tally()
 
     def worker(offset: int) -> None:
         for i in range(requests_per_client):
@@ -64,29 +62,22 @@ def load_test(
                 error = None if response.status == 200 else response.reason()
             except OSError as exc:
                 error = f"connection: {exc}"
-            elapsed = (time.perf_counter() - start) * 1000.0
-            with lock:
-                if error is None:
-                    latencies.append(elapsed)
-                else:
-                    errors.append(error)
+            if error is None:
+                tally.answered((time.perf_counter() - start) * 1000.0)
+            else:
+                tally.failed(error)
 
-    threads = [threading.Thread(target=worker, args=(k * 3,)) for k in range(concurrency)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - start
+    wall = run_together([functools.partial(worker, k * 3) for k in range(concurrency)])
+    summary = tally.summary()
     return {
         "clients": concurrency,
         "requests": concurrency * requests_per_client,
-        "ok": len(latencies),
-        "errors": len(errors),
-        "error_examples": errors[:3],
+        "ok": summary["ok"],
+        "errors": summary["errors"],
+        "error_examples": summary["error_examples"],
         "wall_s": round(wall, 2),
-        "trays_per_s": round(len(latencies) / wall, 2) if wall > 0 else None,
-        "latency_ms": summarize(latencies),
+        "trays_per_s": round(summary["ok"] / wall, 2) if wall > 0 else None,
+        "latency_ms": summary["latency_ms"],
     }
 
 

@@ -10,29 +10,21 @@ none twice), each deleted one is gone, and /readyz's gallery size matches the ca
 
 from __future__ import annotations
 
+import functools
 import json
-import threading
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
-from trayscan.bench.stats import summarize
+from trayscan.bench.load import Tally, run_together
 from trayscan.evaluation.http_client import ApiClient, Response, multipart
 
 JSON = "application/json"
 
 
-@dataclass
-class Tally:
-    latencies: list[float]
-    errors: list[str]
-
-
 def _attempt(
     client: ApiClient,
     tally: Tally,
-    lock: threading.Lock,
     ok: int,
     method: str,
     path: str,
@@ -50,17 +42,14 @@ def _attempt(
             break
         except OSError as error:
             if attempt == 1:
-                with lock:
-                    tally.errors.append(f"connection: {error}")
+                tally.failed(f"connection: {error}")
                 return None
     if response is None:  # unreachable: the loop either answered or returned
         return None
-    elapsed = (time.perf_counter() - start) * 1000.0
-    with lock:
-        if response.status == ok:
-            tally.latencies.append(elapsed)
-        else:
-            tally.errors.append(f"{method} {path}: {response.status} {response.reason()}")
+    if response.status == ok:
+        tally.answered((time.perf_counter() - start) * 1000.0)
+    else:
+        tally.failed(f"{method} {path}: {response.status} {response.reason()}")
     return response
 
 
@@ -72,8 +61,7 @@ def mixed_run(
     checkout_clients: int = 8,
     currency: str = "CNY",
 ) -> dict[str, Any]:
-    lock = threading.Lock()
-    checkouts, admin = Tally([], []), Tally([], [])
+    checkouts, admin = Tally(), Tally()
     deadline = time.monotonic() + seconds
     expected: dict[str, set[int]] = {}  # kept SKU -> its image ids
     deleted: list[str] = []
@@ -82,7 +70,7 @@ def mixed_run(
         i = offset
         while time.monotonic() < deadline:
             body, content_type = multipart([("image", "tray.jpg", trays[i % len(trays)])])
-            _attempt(client, checkouts, lock, 200, "POST", "/v1/checkout", body, content_type)
+            _attempt(client, checkouts, 200, "POST", "/v1/checkout", body, content_type)
             i += 1
 
     def staff() -> None:
@@ -91,45 +79,36 @@ def mixed_run(
             cycle += 1
             sku = f"MIX{uuid.uuid4().hex[:10].upper()}"
             product = json.dumps({"sku": sku, "name": f"Mixed {cycle}", "price": "1.00", "currency": currency}).encode()
-            created = _attempt(client, admin, lock, 201, "POST", "/v1/admin/products", product, JSON)
+            created = _attempt(client, admin, 201, "POST", "/v1/admin/products", product, JSON)
             if created is None or created.status != 201:
                 continue
             files = [("images", f"{k}.jpg", photos[(cycle + k) % len(photos)]) for k in range(2)]
             body, content_type = multipart(files)
-            enrolled = _attempt(client, admin, lock, 201, "POST", f"/v1/admin/products/{sku}/images", body, content_type)
+            enrolled = _attempt(client, admin, 201, "POST", f"/v1/admin/products/{sku}/images", body, content_type)
             ids: set[int] = set()
             if enrolled is not None and enrolled.status == 201:
                 ids = {image["image_id"] for image in enrolled.body["images"]}
             price = json.dumps({"price": f"{1 + cycle % 7}.{cycle % 100:02d}"}).encode()
-            _attempt(client, admin, lock, 200, "PATCH", f"/v1/admin/products/{sku}", price, JSON)
+            _attempt(client, admin, 200, "PATCH", f"/v1/admin/products/{sku}", price, JSON)
             if cycle % 2 == 0:
-                gone = _attempt(client, admin, lock, 200, "DELETE", f"/v1/admin/products/{sku}")
+                gone = _attempt(client, admin, 200, "DELETE", f"/v1/admin/products/{sku}")
                 if gone is not None and gone.status == 200:
                     deleted.append(sku)
                     continue
             elif ids:
                 victim = min(ids)
-                removed = _attempt(client, admin, lock, 200, "DELETE", f"/v1/admin/images/{victim}")
+                removed = _attempt(client, admin, 200, "DELETE", f"/v1/admin/images/{victim}")
                 if removed is not None and removed.status == 200:
                     ids.discard(victim)
             expected[sku] = ids
 
-    threads = [threading.Thread(target=shopper, args=(k * 3,)) for k in range(checkout_clients)]
-    threads.append(threading.Thread(target=staff))
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - start
+    wall = run_together([*(functools.partial(shopper, k * 3) for k in range(checkout_clients)), staff])
     lost, duplicated, left_behind = _audit(client, expected, deleted)
     return {
         "seconds": round(wall, 1),
         "checkout_clients": checkout_clients,
-        "checkouts": {"ok": len(checkouts.latencies), "errors": len(checkouts.errors),
-                      "error_examples": checkouts.errors[:3], "latency_ms": summarize(checkouts.latencies)},
-        "admin": {"ok": len(admin.latencies), "errors": len(admin.errors), "error_examples": admin.errors[:3],
-                  "latency_ms": summarize(admin.latencies)},
+        "checkouts": checkouts.summary(),
+        "admin": admin.summary(),
         "products_kept": len(expected),
         "products_deleted": len(deleted),
         "enrolments_lost": lost,
