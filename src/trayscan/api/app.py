@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 import trayscan
-from trayscan.api.body_limit import BodyLimitMiddleware
+from trayscan.api.body_limit import BodyLimitMiddleware, keep_parts_in_memory
 from trayscan.api.docs import DocsPolicyMiddleware
 from trayscan.api.errors import install_error_handlers
 from trayscan.api.internal_error import InternalErrorMiddleware
@@ -46,6 +46,7 @@ def create_app(
     app.state.startup_error = None
     app.add_middleware(InternalErrorMiddleware)  # added first: innermost, answers what escapes a route
     app.add_middleware(BodyLimitMiddleware, limits=settings.limits)  # per route, while the body streams in
+    keep_parts_in_memory(settings.limits)  # and no photo within the limits is spooled to disk
     app.add_middleware(DocsPolicyMiddleware)
     app.state.admin_write_buckets = TokenBuckets(settings.limits.admin_writes_per_minute)
     if settings.server.cors_origins:  # only the configured origins; none by default

@@ -5,6 +5,10 @@ counted as the app receives them: the first chunk past the limit ends the reques
 client leave), so the multipart parser never spools more than the limit. Multipart bodies are also metered per
 part (one photo), so one photo over `limits.max_upload_bytes` is refused as soon as its bytes pass the limit, not
 after the whole 20-photo request has arrived.
+
+No upload reaches the disk: Starlette's parser keeps a part in memory up to `spool_max_size` (1 MiB by default)
+and writes the rest to a temporary file; `keep_parts_in_memory` raises that to the largest part a route takes. It
+costs no memory the request would not use anyway: the routes read every photo into memory whole.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from starlette.formparsers import MultiPartParser
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -84,6 +89,13 @@ def _boundary(scope: Scope) -> bytes | None:
     content_type = dict(scope["headers"]).get(b"content-type", b"")
     match = re.search(rb'boundary="?([^";]+)"?', content_type)
     return match.group(1) if content_type.startswith(b"multipart/") and match else None
+
+
+def keep_parts_in_memory(limits: LimitSettings) -> None:
+    """Starlette spools a multipart part to disk past `MultiPartParser.spool_max_size` (a class attribute: there is
+    no per-app setting); raise it so a part within any route's limit stays in memory."""
+    largest = max(limit.part_bytes or 0 for limit in route_limits(limits))
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, largest)
 
 
 class BodyLimitMiddleware:

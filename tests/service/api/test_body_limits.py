@@ -158,3 +158,26 @@ def test_the_part_meter_finds_delimiters_split_across_chunks(chunk: int) -> None
     with pytest.raises(BodyTooLarge, match="form part 2 is over"):
         for start in range(0, len(body), chunk):
             small.feed(body[start : start + chunk])
+
+
+def test_a_photo_within_the_limits_never_reaches_the_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Starlette spools a part past 1 MiB to a temporary file unless told otherwise (api/body_limit.py).
+    from tempfile import SpooledTemporaryFile
+
+    from fastapi.testclient import TestClient
+    from starlette import formparsers
+
+    rolled: list[int] = []
+
+    class Recording(SpooledTemporaryFile):  # type: ignore[type-arg]
+        def rollover(self) -> None:
+            rolled.append(self.tell())
+            super().rollover()
+
+    monkeypatch.setattr(formparsers, "SpooledTemporaryFile", Recording)
+    app = create_app(make_settings(tmp_path), detector=BlobDetector(), embedder=HistogramEmbedder())
+    photo = encode(product_photo(COLA)) + b"\0" * (3 * 1024 * 1024)  # 3 MiB, under the 20 MiB limit
+    with TestClient(app) as client:
+        response = client.post("/v1/checkout", files={"image": ("tray.png", photo, "image/png")})
+    assert response.json()["code"] == "gallery_empty"  # parsed and decoded
+    assert rolled == []
