@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from trayscan.catalog.db import Database
+from trayscan.catalog.idempotency import store_answer
 from trayscan.catalog.models import Receipt, ReceiptCorrection, ReceiptReview, utcnow
 from trayscan.errors import ReceiptNotFoundError
 
@@ -63,6 +64,7 @@ class ReceiptFeedback:
                 session.add(ReceiptCorrection(receipt_id=receipt_id, item=item, sku=sku, staff=staff))
             else:  # the customer changed their mind: the last answer counts
                 correction.sku, correction.staff, correction.created_at = sku, staff, utcnow()
+            store_answer(session, lambda: payload)  # the re-billed receipt is the request's answer
 
     def record_review(
         self, receipt_id: str, item: int, outcome: str, sku: str | None, image_id: int | None, still_open: bool
