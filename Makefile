@@ -19,9 +19,10 @@ run: system-deps venv
 test: system-deps venv lint
 	$(BIN)/pytest -q
 
-# schemathesis against the API with a large budget (make test runs the same tests with 15 cases a route).
+# schemathesis against the API with a large budget: 2,000 cases a route and 200 stateful sequences of up to 50 calls
+# (make test runs the same tests with 15 cases a route and 15 sequences of 10).
 fuzz: venv
-	TRAYSCAN_FUZZ_EXAMPLES=2000 TRAYSCAN_FUZZ_STEPS=100 $(BIN)/pytest -q tests/service/api/test_fuzz.py
+	TRAYSCAN_FUZZ_EXAMPLES=2000 TRAYSCAN_FUZZ_SEQUENCES=200 TRAYSCAN_FUZZ_STEPS=50 $(BIN)/pytest -q tests/service/api/test_fuzz.py
 
 lint: venv
 	$(BIN)/ruff check src tests

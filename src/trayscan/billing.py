@@ -17,6 +17,7 @@ from trayscan.schemas import (
     DetectionPublic,
     ReceiptItem,
     ReceiptPublic,
+    StaffCall,
     UnrecognizedItem,
 )
 
@@ -154,7 +155,7 @@ def corrected_receipt(
                 detections[line.sku].append(detection)
     if moved is None:
         raise KeyError(correction.item)
-    if correction.staff or correction.sku is None:
+    if isinstance(correction, StaffCall):
         unrecognized.append(
             UnrecognizedItem(
                 item=moved.item, box=moved.box, score=moved.score, candidates=moved.candidates,

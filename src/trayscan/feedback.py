@@ -26,7 +26,6 @@ from trayscan.catalog.repository import Catalog
 from trayscan.config import Settings
 from trayscan.errors import (
     ImageNotFoundError,
-    InvalidRequestError,
     ItemNotFoundError,
     PhotoNotKeptError,
     ProductNotFoundError,
@@ -36,6 +35,8 @@ from trayscan.pipeline.crop import crop_with_padding
 from trayscan.pipeline.decode import image_suffix
 from trayscan.pipeline.recognize import Stages
 from trayscan.schemas import (
+    ChosenSku,
+    Confirmation,
     CorrectionCreate,
     ReceiptPublic,
     ReviewCreate,
@@ -115,16 +116,15 @@ class Feedback:
 
     def correct(self, receipt_id: str, correction: CorrectionCreate) -> ReceiptPublic:
         """The customer's answer for one item; the re-billed receipt (stored)."""
-        if correction.staff == (correction.sku is not None):
-            raise InvalidRequestError("give either the chosen sku or staff: true")
         receipt = ReceiptPublic.model_validate(self.store.receipt(receipt_id).payload)
         if correction.item not in item_numbers(receipt):
             raise ItemNotFoundError(f"receipt {receipt_id} has no item {correction.item}")
-        products = self.catalog.prices({correction.sku}) if correction.sku else {}
-        if correction.sku is not None and correction.sku not in products:
-            raise ProductNotFoundError(f"unknown or inactive SKU {correction.sku!r}")
+        sku = correction.sku if isinstance(correction, ChosenSku) else None
+        products = self.catalog.prices({sku}) if sku is not None else {}
+        if sku is not None and sku not in products:
+            raise ProductNotFoundError(f"unknown or inactive SKU {sku!r}")
         corrected = corrected_receipt(receipt, correction, products)
-        self.store.correct(receipt_id, correction.item, correction.sku, correction.staff,
+        self.store.correct(receipt_id, correction.item, sku, sku is None,
                            corrected.model_dump(mode="json"), corrected.total, corrected.item_count)
         return corrected
 
@@ -173,17 +173,16 @@ class Feedback:
         stored = self.store.receipt(receipt_id)
         receipt = ReceiptPublic.model_validate(stored.payload)
         item_box(receipt, item)  # 404 for an item the receipt lacks
-        if (review.outcome == "confirmed") != (review.sku is not None):
-            raise InvalidRequestError("a confirmation names the sku, and only a confirmation does")
-        image_id = None
-        if review.outcome == "confirmed" and review.sku is not None:
-            enrolment = self.enroller.enrol_tray_crop(review.sku, self.crop(receipt_id, item), receipt_id)
+        image_id, sku = None, None
+        if isinstance(review, Confirmation):
+            sku = review.sku
+            enrolment = self.enroller.enrol_tray_crop(sku, self.crop(receipt_id, item), receipt_id)
             image_id = enrolment.images[0].image_id
         open_items = set(doubt(receipt)) - set(self.store.reviews(receipt_id)) - {item}
-        recorded = self.store.record_review(receipt_id, item, review.outcome, review.sku, image_id, bool(open_items))
+        recorded = self.store.record_review(receipt_id, item, review.outcome, sku, image_id, bool(open_items))
         log.info("review", extra={"receipt_id": receipt_id, "item": item, "outcome": review.outcome,
-                                  "sku": review.sku, "image_id": image_id})
-        return ReviewPublic(receipt_id=receipt_id, item=item, outcome=review.outcome, sku=review.sku,
+                                  "sku": sku, "image_id": image_id})
+        return ReviewPublic(receipt_id=receipt_id, item=item, outcome=review.outcome, sku=sku,
                             image_id=image_id, gallery_version=self.enroller.gallery.version,
                             created_at=recorded.created_at)
 

@@ -221,24 +221,48 @@ class ReceiptPublic(BaseModel):
     photo_kept: bool = Field(default=False, description="the tray photo is kept for staff review (feedback.keep_photos)")
 
 
-class CorrectionCreate(BaseModel):
-    """The customer's answer for one doubtful item: the SKU it is, or a call for staff."""
+ItemNumber = Annotated[int, Field(ge=0, le=10_000, description="the item's number on the receipt")]
+
+
+class ChosenSku(BaseModel):
+    """The customer's answer for one doubtful item: the SKU it is."""
 
     model_config = ConfigDict(extra="forbid")
 
-    item: int = Field(ge=0, le=10_000)
-    sku: Sku | None = Field(default=None, description="the SKU chosen; leave out with staff: true")
-    staff: bool = False
+    item: ItemNumber
+    sku: Sku
 
 
-class ReviewCreate(BaseModel):
-    """The staff's outcome for one item: confirmed as a SKU (its crop joins that SKU's gallery), not a product
-    (kept as a detector training example), or dismissed (nothing learned)."""
+class StaffCall(BaseModel):
+    """The customer's answer for one doubtful item: none of the candidates, staff must look."""
 
     model_config = ConfigDict(extra="forbid")
 
-    outcome: Literal["confirmed", "not_product", "dismissed"]
-    sku: Sku | None = Field(default=None, description="with confirmed: the SKU the item is")
+    item: ItemNumber
+    staff: Literal[True]
+
+
+CorrectionCreate = ChosenSku | StaffCall
+
+
+class Confirmation(BaseModel):
+    """The item is this SKU: its crop joins the SKU's gallery images."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["confirmed"]
+    sku: Sku
+
+
+class Refusal(BaseModel):
+    """The item is not a product (kept as a detector training example), or nothing is to be learned from it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["not_product", "dismissed"]
+
+
+ReviewCreate = Annotated[Confirmation | Refusal, Field(discriminator="outcome")]
 
 
 class ReviewPublic(BaseModel):

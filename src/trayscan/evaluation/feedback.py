@@ -23,7 +23,7 @@ from trayscan.evaluation.metrics import evaluate
 from trayscan.evaluation.report import level_summary, pipeline_result
 from trayscan.evaluation.runner import InProcess, run_trays, tray_progress
 from trayscan.feedback import doubt, item_box
-from trayscan.schemas import ReceiptPublic, ReviewCreate
+from trayscan.schemas import Confirmation, ReceiptPublic, Refusal
 from trayscan.services import Services
 
 IOU_MATCH = 0.5
@@ -46,23 +46,24 @@ def clerk_reviews(service: Services, tray: Tray, receipt: ReceiptPublic, tally: 
         x1, y1, x2, y2 = box
         ious = iou_matrix([(x1, y1, x2, y2)], truth_boxes)[0] if truth_boxes else np.zeros(0)
         best = int(ious.argmax()) if len(ious) else -1
+        review: Confirmation | Refusal
         if best < 0 or ious[best] < IOU_MATCH:
-            review = ReviewCreate(outcome="not_product")
+            review = Refusal(outcome="not_product")
             tally.not_products += 1
         elif tray.items[best].sku not in known:
-            review = ReviewCreate(outcome="dismissed")
+            review = Refusal(outcome="dismissed")
             tally.unknown_sku += 1
         else:
-            review = ReviewCreate(outcome="confirmed", sku=tray.items[best].sku)
+            review = Confirmation(outcome="confirmed", sku=tray.items[best].sku)
         try:
             service.feedback.review(receipt.receipt_id, item, review)
         except TrayscanError as error:
             if error.code != "confusable_crop":
                 raise
             tally.refused += 1
-            service.feedback.review(receipt.receipt_id, item, ReviewCreate(outcome="dismissed"))
+            service.feedback.review(receipt.receipt_id, item, Refusal(outcome="dismissed"))
             continue
-        if review.outcome == "confirmed":
+        if isinstance(review, Confirmation):
             tally.confirmed += 1
 
 

@@ -73,8 +73,9 @@ def test_a_choice_rebills_the_receipt_and_is_kept(stocked: TestClient) -> None:
     [
         ({"item": 99, "sku": "COLA"}, 404, "item_not_found"),
         ({"item": 1, "sku": "NOPE"}, 404, "product_not_found"),
-        ({"item": 1}, 422, "invalid_request"),
-        ({"item": 1, "sku": "COLA", "staff": True}, 422, "invalid_request"),
+        ({"item": 1}, 422, "validation_error"),
+        ({"item": 1, "sku": "COLA", "staff": True}, 422, "validation_error"),
+        ({"item": 1, "staff": False}, 422, "validation_error"),
         ({"item": -1, "sku": "COLA"}, 422, "validation_error"),
     ],
 )

@@ -26,7 +26,9 @@ from trayscan.api.idempotency import KEY_PATTERN
 from ..conftest import ADMIN, COLA, LEMONADE, create_product, enrol, make_settings
 from ..fakes import BlobDetector, HistogramEmbedder
 
-EXAMPLES = int(os.environ.get("TRAYSCAN_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("TRAYSCAN_FUZZ_EXAMPLES", "15"))  # generated requests per route
+# Sequences of the stateful run, and calls in each: a sequence of S steps costs S requests, so its budget is its own.
+STATEFUL_EXAMPLES = int(os.environ.get("TRAYSCAN_FUZZ_SEQUENCES", "15"))
 STATEFUL_STEPS = int(os.environ.get("TRAYSCAN_FUZZ_STEPS", "10"))
 SEED = 22
 
@@ -44,9 +46,9 @@ def fuzzed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield app
 
 
-def fuzz_settings(**extra: object) -> settings:
+def fuzz_settings(examples: int = EXAMPLES, **extra: object) -> settings:
     return settings(
-        max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+        max_examples=examples, derandomize=True, deadline=None, database=None,
         suppress_health_check=list(HealthCheck), **extra,
     )
 
@@ -104,4 +106,6 @@ def test_stateful_sequences_answer_as_documented(fuzzed_app: object) -> None:
                 headers=ADMIN, transport_kwargs=kwargs,
             )
 
-    run_state_machine_as_test(Staff, settings=fuzz_settings(stateful_step_count=STATEFUL_STEPS))
+    run_state_machine_as_test(
+        Staff, settings=fuzz_settings(STATEFUL_EXAMPLES, stateful_step_count=STATEFUL_STEPS)
+    )
