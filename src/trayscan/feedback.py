@@ -15,6 +15,7 @@ import logging
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -47,13 +48,18 @@ from trayscan.schemas import (
 log = logging.getLogger(__name__)
 
 
-def doubt(receipt: ReceiptPublic) -> dict[int, str]:
+Reason = Literal["tie", "unrecognized", "corrected", "staff_requested"]
+
+
+def doubt(receipt: ReceiptPublic) -> dict[int, Reason]:
     """Item number -> why it needs a look: tie, corrected, unrecognized or staff_requested."""
-    reasons: dict[int, str] = {}
+    reasons: dict[int, Reason] = {}
     for line in receipt.items:
         for detection in line.detections:
-            if detection.certainty in ("tie", "corrected"):
-                reasons[detection.item] = detection.certainty
+            if detection.certainty == "tie":
+                reasons[detection.item] = "tie"
+            elif detection.certainty == "corrected":
+                reasons[detection.item] = "corrected"
     for item in receipt.unrecognized:
         reasons[item.item] = "staff_requested" if item.staff_requested else "unrecognized"
     return reasons
@@ -144,7 +150,7 @@ class Feedback:
                 box, billed = item_box(receipt, item)
                 items.append(ReviewItemPublic(
                     receipt_id=stored.id, receipt_created_at=stored.created_at, item=item, box=box,
-                    reason=reason,  # type: ignore[arg-type]
+                    reason=reason,
                     billed_sku=billed, candidates=candidates[item], photo_kept=stored.photo_path is not None,
                     crop_url=None,
                 ))
