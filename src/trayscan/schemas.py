@@ -23,8 +23,9 @@ PRICE_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
 RECEIPT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # ids are 32 hex digits; anything else of this shape is a 404
 # Ids and offsets are SQL BIGINTs: a larger number cannot name anything and is refused before the database.
 INT64_MAX = 2**63 - 1
-# Names are one line of printable text: no NUL (PostgreSQL refuses it in text), no other control characters.
-NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+# Names are one line of printable text: no NUL (PostgreSQL refuses it in text), no other control characters, and
+# something besides spaces (a name is stripped of its leading and trailing white space, any Unicode kind).
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 
 # Always two decimals in JSON ("7.00", not "7"), whatever the Decimal's own exponent.
 Money = Annotated[
