@@ -5,8 +5,8 @@ Routes declare their own domain statuses (404, 409, 415, ...) with `error_respon
 from how a route is built are added here by rule, so no route can forget one:
 - 422 `validation_error` wherever there is a parameter or a body (in place of FastAPI's own 422 schema, which
   the server never sends);
-- 413 `request_too_large` wherever there is a body (`api/body_limit.py`), 400 for a multipart body that cannot
-  be parsed;
+- 413 `request_too_large` wherever there is a body (`api/body_limit.py`), 400 for a body that cannot be parsed
+  (a broken multipart body, JSON bytes that are not UTF-8);
 - 503 `not_ready` on every `/v1/` route that needs the loaded services (models or catalog still loading);
 - 429 `too_many_requests` on admin writes (`api/rate_limit.py`);
 - 500 `internal_error` everywhere.
@@ -26,7 +26,7 @@ from trayscan.schemas import ErrorBody
 NEEDS_NO_SERVICES = "x-needs-no-services"
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 DESCRIPTIONS = {
-    "400": "The multipart body cannot be parsed",
+    "400": "The body cannot be parsed (a broken multipart body, or JSON bytes that are not UTF-8)",
     "401": "No admin bearer token",
     "403": "Wrong admin token",
     "404": "Not found",
@@ -50,9 +50,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
     if operation.get("parameters") or body:
         statuses.add("422")
     if body:
-        statuses.add("413")
-        if "multipart/form-data" in body.get("content", {}):
-            statuses.add("400")
+        statuses.update(("413", "400"))
     # A route that needs no loaded services says so (NEEDS_NO_SERVICES); tests/service/api/test_openapi.py checks
     # every /v1/ route's 503 against a service that is still starting.
     if path.startswith("/v1/") and not operation.pop(NEEDS_NO_SERVICES, False):

@@ -43,6 +43,9 @@ def test_each_route_lists_its_statuses(client: TestClient) -> None:
     }
     assert set(paths["/v1/admin/products/{sku}"]["patch"]["responses"]) >= {"401", "403", "404", "413", "422"}
     assert set(paths["/v1/admin/images/{image_id}"]["delete"]["responses"]) >= {"401", "403", "404", "422"}
+    # a body that is not UTF-8 cannot be parsed as JSON: 400, on every route with a body
+    assert "400" in paths["/v1/admin/products"]["post"]["responses"]
+    assert "400" in paths["/v1/receipts/{receipt_id}/corrections"]["post"]["responses"]
     # the staff page's sign-in check needs no loaded services: it cannot answer 503
     assert set(paths["/v1/admin/session"]["get"]["responses"]) == {"200", "401", "403", "500"}
     assert "503" in paths["/v1/products"]["get"]["responses"]
@@ -87,3 +90,9 @@ def test_a_wrong_method_names_every_allowed_one(client: TestClient) -> None:
     assert response.headers["allow"] == "DELETE, PATCH"
     assert response.json() == {"code": "method_not_allowed", "detail": "Method Not Allowed"}
     assert client.put("/v1/products/COLA").headers["allow"] == "GET"
+
+
+def test_json_that_is_not_utf8_is_400(client: TestClient) -> None:
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    response = client.post("/v1/admin/products", content=b"\xff", headers=headers)
+    assert response.status_code == 400 and response.json()["code"] == "bad_request"
