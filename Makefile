@@ -9,7 +9,7 @@ MESH_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri fonts-wqy-zenhei fonts-arp
 	fonts-open-sans fonts-ebgaramond fonts-urw-base35 mate-backgrounds colobot-common-textures
 APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql $(MESH_PACKAGES)
 
-.PHONY: run test lint unit system-deps venv demo train-env clean bench bench-mixed bench-gallery bench-gallery-1m eval calibrate box-scorer heldout heldout-eval fuzz
+.PHONY: run test lint unit system-deps venv demo train-env clean bench bench-mixed bench-gallery bench-gallery-1m feedback-eval eval calibrate box-scorer heldout heldout-eval fuzz
 
 # The development flag lets the service start with configs/default.yaml's placeholder admin token.
 run: system-deps venv
@@ -140,6 +140,12 @@ heldout-eval: heldout
 		$(BIN)/trayscan eval --annotations $$set/annotations.json --images $$set --split novel --quiet \
 			--out build/heldout/$$name-eval.json --markdown bench/EVAL-$$name.md || exit 1; \
 	done
+
+# The kiosk's feedback loop on the held-out mesh trays (docs/FEEDBACK.md): a simulated clerk confirms the doubtful
+# items of the first 50 and 100 trays; the last 100 trays are scored after each (0: without feedback).
+feedback-eval: heldout
+	$(BIN)/trayscan eval --annotations $(MESH_TEST)/annotations.json --images $(MESH_TEST) --split novel \
+		--feedback 0,50,100 --quiet --out build/feedback-mesh-test.json --markdown bench/EVAL-feedback-mesh-test.md
 
 # Training tools in their own venv: paddleclas / paddledet pin numpy 1.23 and opencv 4.5 (shared/NOTES.md).
 train-env:
