@@ -142,6 +142,14 @@
     $("review-list").replaceChildren(...(list.length ? list : [h("p", { class: "muted" }, t("review_empty"))]));
   }
 
+  // Why an item is on the review list, as the API names it -> its label.
+  const REASON_LABELS = {
+    tie: "reason_tie",
+    unrecognized: "reason_unrecognized",
+    corrected: "reason_corrected",
+    staff_requested: "reason_staff_requested",
+  };
+
   function reviewCard(entry) {
     const canvas = h("canvas", { width: 200, height: 200 });
     const sku = h("input", { class: "input review-sku", value: entry.billed_sku || (entry.candidates[0] || {}).sku || "", spellcheck: "false", "aria-label": t("review_sku") });
@@ -154,7 +162,7 @@
     card.append(
       canvas,
       h("div", { class: "review-body" },
-        h("strong", {}, t("reason_" + entry.reason)),
+        h("strong", {}, t(REASON_LABELS[entry.reason] || "reason_unrecognized")),
         h("span", { class: "muted" }, entry.billed_sku ? t("review_billed", { sku: entry.billed_sku }) : ""),
         h("div", { class: "review-candidates" }, ...candidates),
         h("div", { class: "review-actions" },
