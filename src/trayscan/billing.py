@@ -131,10 +131,6 @@ def _receipt(
     )
 
 
-def item_numbers(receipt: ReceiptPublic) -> set[int]:
-    return {d.item for line in receipt.items for d in line.detections} | {u.item for u in receipt.unrecognized}
-
-
 def corrected_receipt(
     receipt: ReceiptPublic, correction: CorrectionCreate, products: Mapping[str, PricedProduct]
 ) -> ReceiptPublic:

@@ -20,7 +20,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from trayscan.billing import corrected_receipt, item_numbers
+from trayscan.billing import corrected_receipt
 from trayscan.catalog.feedback import ReceiptFeedback, StoredReceipt
 from trayscan.catalog.models import utcnow
 from trayscan.catalog.repository import Catalog
@@ -123,8 +123,7 @@ class Feedback:
     def correct(self, receipt_id: str, correction: CorrectionCreate) -> ReceiptPublic:
         """The customer's answer for one item; the re-billed receipt (stored)."""
         receipt = ReceiptPublic.model_validate(self.store.receipt(receipt_id).payload)
-        if correction.item not in item_numbers(receipt):
-            raise ItemNotFoundError(f"receipt {receipt_id} has no item {correction.item}")
+        item_box(receipt, correction.item)  # 404 for an item the receipt lacks
         sku = correction.sku if isinstance(correction, ChosenSku) else None
         products = self.catalog.prices({sku}) if sku is not None else {}
         if sku is not None and sku not in products:
@@ -196,13 +195,11 @@ class Feedback:
 
     def thumbnail(self, sku: str, side: int = 160) -> bytes:
         """A small JPEG of the product as enrolled (its first enrolment photo, cropped to the product)."""
-        images = [image for image in self.catalog.product_images(sku) if image.source == "enrolment"]
-        path = next((self.enroller.image_dir / i.image_path for i in images
-                     if (self.enroller.image_dir / i.image_path).is_file()), None)
-        if path is None:
+        first = next((image for image in self.catalog.product_images(sku)
+                      if image.source == "enrolment" and (self.enroller.image_dir / image.image_path).is_file()), None)
+        if first is None:
             raise ImageNotFoundError(f"no enrolment photo of {sku!r}")
-        first = next(i for i in images if self.enroller.image_dir / i.image_path == path)
-        with self.stages.decoded(path.read_bytes()) as image:
+        with self.stages.decoded((self.enroller.image_dir / first.image_path).read_bytes()) as image:
             crop = crop_with_padding(image, first.box, 0.0)
         scale = side / max(crop.shape[:2])
         small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
