@@ -83,7 +83,8 @@ def build_receipt(
             unrecognized.append(_unrecognized(item, found))
     unit_prices = {sku: money(Decimal(products[sku].price)) for sku in detections}
     currency = _one_currency({products[sku].currency for sku in detections}, store_currency)
-    return _receipt(receipt_id, currency, detections, unit_prices, products, unrecognized, recognition.timings_ms,
+    names = {sku: products[sku].name for sku in detections}
+    return _receipt(receipt_id, currency, detections, unit_prices, names, unrecognized, recognition.timings_ms,
                     recognition.gallery_version)
 
 
@@ -98,7 +99,7 @@ def _receipt(
     currency: str,
     detections: Mapping[str, list[DetectionPublic]],
     unit_prices: Mapping[str, Decimal],
-    names: Mapping[str, PricedProduct] | Mapping[str, str],
+    names: Mapping[str, str],
     unrecognized: list[UnrecognizedItem],
     timings_ms: dict[str, float],
     gallery_version: int,
@@ -107,11 +108,10 @@ def _receipt(
     items: list[ReceiptItem] = []
     for sku in sorted(detections):
         boxes = sorted(detections[sku], key=lambda d: d.item)
-        named = names[sku]
         items.append(
             ReceiptItem(
                 sku=sku,
-                name=named if isinstance(named, str) else named.name,
+                name=names[sku],
                 unit_price=unit_prices[sku],
                 quantity=len(boxes),
                 line_total=money(unit_prices[sku] * len(boxes)),
