@@ -23,8 +23,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--data", type=Path, required=True, help="trayscan synth output with trays (COCO)")
     p.add_argument("--extra-data", type=Path, action="append", default=[],
                    help="more synth outputs (other world seeds: other brands and designs), trained on as well")
-    p.add_argument("--val", type=Path, help="held-out trays to pick the best checkpoint on")
-    p.add_argument("--val-images", type=int, default=100)
+    p.add_argument("--val", type=Path, action="append", default=[],
+                   help="validation trays to pick the best checkpoint on; repeat for several sets (renderers), "
+                        "whose first --val-images trays each are pooled")
+    p.add_argument("--val-images", type=int, default=100, help="trays taken from each --val set")
     p.add_argument("--out", type=Path, help="export the best checkpoint here (models/detector/<name>)")
     p.add_argument("--work-dir", type=Path, help="checkpoints (default build/train-detector/<arch>_<size>)")
     p.add_argument("--arch", default="picodet_s", help="picodet_s | picodet_xs | path to a config YAML")
@@ -43,6 +45,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --work-dir")
     p.add_argument("--init-backbone", type=Path, help="LCNet weights (.pdparams, e.g. the embedder's)")
+    p.add_argument("--init", type=Path,
+                   help="whole-model start (backbone.*, neck.*, head.* keys, e.g. `train import-weights`' "
+                        "picodet_lcnet_x1_0_mainbody_init.pdparams); every tensor must match")
+    p.add_argument("--max-train-s", type=float, default=0.0,
+                   help="stop (with a checkpoint) once this many training seconds are spent in all, for "
+                        "comparisons at equal training time; --resume with a larger budget continues")
     p.add_argument("--checkpoint-every", type=float, default=300.0, help="seconds")
     p.add_argument("--limit", type=int, default=0, help="use only the first N training trays (smoke tests)")
     return p.parse_args(argv)
@@ -100,6 +108,22 @@ def init_backbone(model, path: Path) -> None:
     print(f"init-backbone: copied {len(copied)}/{len(target)} tensors from {path}", flush=True)
 
 
+def init_whole(model, path: Path) -> None:
+    """Load a whole-model state dict; a missing, extra or misshapen tensor stops the run naming it."""
+    import paddle
+
+    src = paddle.load(str(path))
+    target = model.state_dict()
+    missing = sorted(set(target) - set(src))
+    extra = sorted(set(src) - set(target))
+    misshapen = [k for k in target if k in src and list(src[k].shape) != list(target[k].shape)]
+    if missing or extra or misshapen:
+        raise SystemExit(f"--init {path} does not fit --arch: missing {missing[:5]}, extra {extra[:5]}, "
+                         f"other shapes {misshapen[:5]}")
+    model.set_state_dict(src)
+    print(f"init: copied {len(target)}/{len(target)} tensors from {path}", flush=True)
+
+
 def resume(ckpt: Checkpointer, model, optimizer) -> dict:
     """Last checkpoint; a copy committed without optimizer state (size limit) restarts momentum at zero."""
     import paddle
@@ -135,15 +159,20 @@ def main(argv: list[str]) -> int:
           f"peak lr {peak_lr}, work dir {work}", flush=True)
 
     model = build_picodet(args.arch, args.size)
-    if args.init_backbone and not args.resume:
-        init_backbone(model, args.init_backbone)
+    if args.init and args.init_backbone:
+        raise SystemExit("--init holds the backbone already: give --init or --init-backbone")
     optimizer = paddle.optimizer.Momentum(
         learning_rate=peak_lr, momentum=float(recipe["momentum"]), parameters=model.parameters(),
         weight_decay=paddle.regularizer.L2Decay(float(recipe["weight_decay"])))
     ckpt = Checkpointer(work, every_s=args.checkpoint_every)
+    resuming = args.resume and ckpt.exists()  # a start is for a fresh run only; a checkpoint holds its own
+    if args.init and not resuming:
+        init_whole(model, args.init)
+    if args.init_backbone and not resuming:
+        init_backbone(model, args.init_backbone)
     ema = Ema(model, args.ema_decay)
     state = {"step": 0, "best_ap50": -1.0, "best_step": -1, "train_s": 0.0, "history": []}
-    if args.resume and ckpt.exists():
+    if resuming:
         state = resume(ckpt, model, optimizer)
         ema = Ema(model, args.ema_decay, updates=state["step"])
         ema_path = work / "last.ema.pdparams"
@@ -156,9 +185,10 @@ def main(argv: list[str]) -> int:
             state.update({"best_ap50": -1.0, "best_step": -1})
     state.update({"arch": args.arch, "size": args.size, "seed": args.seed, "steps": steps,
                   "batch_size": batch_size, "data": str(args.data),
-                  "extra_data": [str(d) for d in args.extra_data], "trays": len(samples)})
+                  "extra_data": [str(d) for d in args.extra_data], "trays": len(samples),
+                  "val": [str(v) for v in args.val], "init": str(args.init or args.init_backbone or "")})
 
-    val = load_coco(args.val)[: args.val_images] if args.val else []
+    val = [s for v in args.val for s in load_coco(v)[: args.val_images]]
     train_sizes = [int(s) for s in (args.train_sizes.split(",") if args.train_sizes else recipe["train_sizes"])]
     stream = BatchStream(samples, batch_size, train_sizes, args.seed,
                          recipe["mean"], recipe["std"])
@@ -198,9 +228,14 @@ def main(argv: list[str]) -> int:
         for k, v in losses.items():
             loss_avg[k] = 0.9 * loss_avg.get(k, float(v)) + 0.1 * float(v)
         progress.update(step + 1, items=batch_size, lr=optimizer.get_lr(), **loss_avg)
-        if ckpt.due():
+        out_of_time = args.max_train_s and train_s0 + time.monotonic() - t_start >= args.max_train_s
+        if ckpt.due() or out_of_time:
             save(step + 1)
             model.train()
+        if out_of_time:
+            print(f"stopped at step {step + 1}: --max-train-s {args.max_train_s:.0f} spent", flush=True)
+            (work / "summary.json").write_text(json.dumps(state, indent=1))
+            return 0
     if state["step"] != steps:
         save(steps)
     print(f"done: {steps} steps, {state['train_s'] / 3600:.2f} h, best AP50 {state['best_ap50']:.4f} "
@@ -210,5 +245,6 @@ def main(argv: list[str]) -> int:
         from trayscan.train.det_export import export_all
 
         best = work / "best.ema.pdparams"  # absent when resumed from a committed copy and never beaten
-        export_all(args.arch, args.size, best if best.exists() else work / "last.ema.pdparams", args.out, args.val)
+        export_all(args.arch, args.size, best if best.exists() else work / "last.ema.pdparams", args.out,
+                   args.val[0] if args.val else None)
     return 0
