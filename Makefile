@@ -9,7 +9,7 @@ MESH_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri fonts-wqy-zenhei fonts-arp
 	fonts-open-sans fonts-ebgaramond fonts-urw-base35 mate-backgrounds colobot-common-textures
 APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql $(MESH_PACKAGES)
 
-.PHONY: run test lint unit system-deps venv demo train-env clean bench bench-mixed bench-gallery bench-gallery-1m feedback-eval eval calibrate box-scorer heldout heldout-eval fuzz
+.PHONY: run test lint unit system-deps venv demo train-env clean bench bench-mixed bench-gallery bench-gallery-1m feedback-eval eval calibrate box-scorer heldout heldout-eval fuzz detector-data detector-heldout detector-starts detector-eval
 
 # The development flag lets the service start with configs/default.yaml's placeholder admin token.
 run: system-deps venv
@@ -146,6 +146,48 @@ heldout-eval: heldout
 feedback-eval: heldout
 	$(BIN)/trayscan eval --annotations $(MESH_TEST)/annotations.json --images $(MESH_TEST) --split novel \
 		--feedback 0,50,100 --quiet --out build/feedback-mesh-test.json --markdown bench/EVAL-feedback-mesh-test.md
+
+# The detector's training and validation trays (models/detector/mainbody/MODEL_CARD.md, "Data"): both renderers'
+# standard styles (mesh worlds 1 and 2, the sprite renderer's varied surfaces); validation trays of both.
+DET_TRAIN_SETS := data/mesh-train data/mesh-train-w2 data/train-varied
+data/mesh-train/annotations.json: | venv
+	$(BIN)/trayscan synth --renderer mesh --out data/mesh-train --seed 1 --families 60 --trays 1000 --tray-skus train \
+		--tray-seed 10000 --enrol-per-sku 3
+data/mesh-train-w2/annotations.json: | venv
+	$(BIN)/trayscan synth --renderer mesh --out data/mesh-train-w2 --seed 2 --families 60 --trays 600 --tray-skus all \
+		--tray-seed 10000 --enrol-per-sku 3
+data/train-varied/annotations.json: | venv
+	$(BIN)/trayscan synth --out data/train-varied --seed 6 --families 200 --trays 2000 --enrol-per-sku 0 --tray-skus all \
+		--style varied
+data/det-val-varied/annotations.json: | venv
+	$(BIN)/trayscan synth --out data/det-val-varied --seed 1 --families 60 --trays 150 --enrol-per-sku 0 --tray-skus all \
+		--tray-seed 1501 --style varied
+# The sprite renderer's held-out detector sets (docs/DATA.md).
+data/det-test/annotations.json: | venv
+	$(BIN)/trayscan synth --out data/det-test --seed 1 --families 60 --trays 500 --tray-skus all --enrol-per-sku 0 \
+		--tray-seed 2001
+data/det-test-shifted/annotations.json: | venv
+	$(BIN)/trayscan synth --out data/det-test-shifted --seed 1 --families 60 --trays 500 --tray-skus all \
+		--enrol-per-sku 0 --tray-seed 3001 --style shifted
+detector-data: system-deps venv $(addsuffix /annotations.json,$(DET_TRAIN_SETS) data/det-val-varied) \
+	$(MESH_VAL)/annotations.json
+DET_HELDOUT := $(MESH_TEST) $(MESH_HOLDOUT) data/det-test data/det-test-shifted
+detector-heldout: heldout data/det-test/annotations.json data/det-test-shifted/annotations.json
+
+# The detector's starts (random, pretrained backbone, whole pretrained detector) at equal training time, measured
+# on every held-out set (build/starts/*.md; scripts/detector_starts.sh). Hours of CPU: BUDGET seconds a start.
+detector-starts: detector-data detector-heldout
+	bash scripts/detector_starts.sh
+
+# The shipped detector on every held-out set: build/heldout/detector-*.json and build/heldout/detector.md.
+detector-eval: detector-heldout
+	mkdir -p build/heldout
+	for set in $(DET_HELDOUT); do \
+		$(BIN)/trayscan train detector-eval --model models/detector/mainbody --data $$set --engines onnxruntime \
+			--speed-runs 0 --json build/heldout/detector-$$(basename $$set).json || exit 1; \
+	done
+	$(BIN)/trayscan train detector-table $(foreach s,$(DET_HELDOUT),build/heldout/detector-$(notdir $(s)).json) \
+		--markdown build/heldout/detector.md
 
 # Training tools in their own venv: paddleclas / paddledet pin numpy 1.23 and opencv 4.5 (shared/NOTES.md).
 train-env:

@@ -12,6 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "detector-export": ("trayscan.train.det_export", "export detector weights: Paddle inference + NMS, ONNX"),
     "box-scorer": ("trayscan.train.box_scorer", "learn which observed boxes are items, on validation trays"),
     "detector-eval": ("trayscan.train.det_eval", "recall/AP50 on held-out trays and speed of an exported detector"),
+    "detector-table": ("trayscan.train.det_table", "a markdown table from detector-eval --json files"),
     "import-weights": ("trayscan.train.import_weights", "pretrained PicoDet-LCNet / PP-LCNet x1.0 weights from two "
                        "Apache-2.0 ONNX files, as Paddle state dicts, checked against ONNX Runtime"),
 }

@@ -150,7 +150,8 @@ def evaluate_eager(arch: str, size: int, state: dict, samples: list[Sample], mea
             det = out["bbox"].numpy()[: int(out["bbox_num"].numpy()[0])]
             acc.add(det[:, 2:6], det[:, 1], s.boxes)
     s = acc.summary()
-    return {k: s[k] for k in ("ap50", "recall50", "recall50@0.3", "precision50@0.3", "images_all_found")}
+    return {k: s[k] for k in ("ap50", "recall50", "recall50@0.3", "precision50@0.3", "part_boxes@0.4",
+                              "group_boxes@0.4", "images_all_found")}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -218,6 +218,9 @@ def main(argv: list[str]) -> int:
         Path(work / "last.ema.pdparams.tmp").replace(work / "last.ema.pdparams")
 
     step = int(state["step"])
+    if args.max_train_s and train_s0 >= args.max_train_s:
+        print(f"--max-train-s {args.max_train_s:.0f} already spent at step {step}: nothing to train", flush=True)
+        return 0
     for step, batch in stream.iterate(int(state["step"]), steps):
         optimizer.set_lr(lr_at(step, steps, peak_lr, warmup, float(recipe["warmup_start_factor"])))
         losses = model(to_tensors(batch, 0 if step < switch else 10**6))
