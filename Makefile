@@ -179,15 +179,17 @@ detector-heldout: heldout data/det-test/annotations.json data/det-test-shifted/a
 detector-starts: detector-data detector-heldout
 	bash scripts/detector_starts.sh
 
-# The shipped detector on every held-out set: build/heldout/detector-*.json and build/heldout/detector.md.
+# The shipped detector (or DETECTOR=dir) on every held-out set: $(DET_EVAL_OUT)/detector-*.json and detector.md.
+DETECTOR ?= models/detector/mainbody
+DET_EVAL_OUT ?= build/heldout
 detector-eval: detector-heldout
-	mkdir -p build/heldout
+	mkdir -p $(DET_EVAL_OUT)
 	for set in $(DET_HELDOUT); do \
-		$(BIN)/trayscan train detector-eval --model models/detector/mainbody --data $$set --engines onnxruntime \
-			--speed-runs 0 --json build/heldout/detector-$$(basename $$set).json || exit 1; \
+		$(BIN)/trayscan train detector-eval --model $(DETECTOR) --data $$set --engines onnxruntime \
+			--speed-runs 0 --json $(DET_EVAL_OUT)/detector-$$(basename $$set).json || exit 1; \
 	done
-	$(BIN)/trayscan train detector-table $(foreach s,$(DET_HELDOUT),build/heldout/detector-$(notdir $(s)).json) \
-		--markdown build/heldout/detector.md
+	$(BIN)/trayscan train detector-table $(foreach s,$(DET_HELDOUT),$(DET_EVAL_OUT)/detector-$(notdir $(s)).json) \
+		--markdown $(DET_EVAL_OUT)/detector.md
 
 # Training tools in their own venv: paddleclas / paddledet pin numpy 1.23 and opencv 4.5 (shared/NOTES.md).
 train-env:
