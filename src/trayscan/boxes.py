@@ -38,3 +38,23 @@ def inside_matrix(a: BoxRows, b: BoxRows) -> np.ndarray:
     shared = intersection_matrix(a, b)
     own = areas(a)[:, None]
     return np.where(own > 0, shared / np.where(own > 0, own, 1.0), 0.0)
+
+
+# The two ways a mainbody detector fails to see whole items (counted by the detector's and the checkout's metrics):
+# a part box lies inside one true item (PART_INSIDE of its area) without matching it (IoU < MATCH_IOU); a group
+# box holds two or more true items (GROUP_HOLDS of each one's area) without matching any.
+MATCH_IOU = 0.5
+PART_INSIDE = 0.8
+GROUP_HOLDS = 0.7
+
+
+def part_and_group_boxes(pred_boxes: BoxRows, truth: BoxRows) -> tuple[np.ndarray, np.ndarray]:
+    """Per predicted box: (is a part box, is a group box), as defined above."""
+    pred, gt = _rows(pred_boxes), _rows(truth)
+    if len(pred) == 0 or len(gt) == 0:
+        return np.zeros(len(pred), bool), np.zeros(len(pred), bool)
+    unmatched = iou_matrix(pred, gt).max(axis=1) < MATCH_IOU
+    part = unmatched & (inside_matrix(pred, gt) >= PART_INSIDE).any(axis=1)
+    held = inside_matrix(gt, pred).T >= GROUP_HOLDS  # [pred, gt]: the item lies in the box
+    group = unmatched & (held.sum(axis=1) >= 2)
+    return part, group

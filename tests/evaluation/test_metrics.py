@@ -119,6 +119,17 @@ def test_missed_and_extra_boxes_lower_recall_and_ap() -> None:
     assert d.recognition_recall1 == 1.0
 
 
+def test_shown_boxes_are_scored_as_matches_parts_and_groups() -> None:
+    trays = [tray(1, (A_BOX, "A"), (B_BOX, "B"))]
+    half_of_a = (0.0, 0.0, 40.0, 100.0)  # inside A, IoU 0.4: a part box
+    a_and_b = (0.0, 0.0, 300.0, 100.0)  # holds both items, matches neither: a group box
+    predictions = [[PredictedItem(A_BOX, 0.9, "A"), PredictedItem(half_of_a, 0.6, None),
+                    PredictedItem(a_and_b, 0.5, "B"), PredictedItem(C_BOX, 0.4, UNRECOGNIZED)]]
+    d = evaluate(trays, predictions).overall.detection
+    assert (d.recall50, d.precision50, d.part_boxes, d.group_boxes) == (0.5, 0.25, 0.25, 0.25)
+    assert evaluate([tray(2, (A_BOX, "A"))], [[]]).overall.detection.precision50 is None
+
+
 def test_top_confused_keeps_the_most_frequent_pairs() -> None:
     trays = [tray(i, (A_BOX, "A")) for i in range(1, 4)] + [tray(9, (A_BOX, "B"))]
     predictions = [[PredictedItem(A_BOX, 0.9, "X")] for _ in range(3)] + [[PredictedItem(A_BOX, 0.9, "Y")]]

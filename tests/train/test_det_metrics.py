@@ -50,7 +50,7 @@ def test_voc_ap_is_area_under_the_precision_envelope():
 
 
 def test_part_and_group_boxes():
-    from trayscan.train.det_metrics import part_and_group_boxes
+    from trayscan.boxes import part_and_group_boxes
 
     gt = np.array([[0, 0, 100, 100], [100, 0, 200, 100]], float)
     boxes = np.array([

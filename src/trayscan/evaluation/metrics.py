@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trayscan.boxes import iou_matrix
+from trayscan.boxes import MATCH_IOU, iou_matrix, part_and_group_boxes
 from trayscan.evaluation.data import LEVELS, Box, Tray
 
-IOU_MATCH = 0.5
+IOU_MATCH = MATCH_IOU
 UNRECOGNIZED = "(unrecognized)"
 
 
@@ -58,6 +58,11 @@ class DetectionMetrics:
     ap50: float | None
     recall50: float | None
     recognition_recall1: float | None  # on matched items
+    # Among the boxes shown (the items billed or left unrecognised): share that match a true item, share that lie
+    # inside one (part boxes) and share that hold several (group boxes); trayscan.boxes defines the two kinds.
+    precision50: float | None = None
+    part_boxes: float | None = None
+    group_boxes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,8 @@ class _Accumulator:
     items: int = 0
     matched: int = 0
     recognised: int = 0
+    parts: int = 0
+    groups: int = 0
 
     def add(self, tray: Tray, predicted: Sequence[PredictedItem], matches: list[int | None]) -> None:
         self.truth_counts.append(tray.counts)
@@ -174,6 +181,9 @@ class _Accumulator:
         self.scores.extend(p.score for p in predicted)
         self.hits.extend(m is not None for m in matches)
         self.items += len(tray.items)
+        part, group = part_and_group_boxes([p.box for p in predicted], [item.box for item in tray.items])
+        self.parts += int(part.sum())
+        self.groups += int(group.sum())
         for p, m in zip(predicted, matches, strict=True):
             if m is not None:
                 self.matched += 1
@@ -188,6 +198,9 @@ class _Accumulator:
                 ap50=average_precision(self.scores, self.hits, self.items),
                 recall50=self.matched / self.items if self.items else None,
                 recognition_recall1=self.recognised / self.matched if self.matched else None,
+                precision50=self.matched / len(self.scores) if self.scores else None,
+                part_boxes=self.parts / len(self.scores) if self.scores else None,
+                group_boxes=self.groups / len(self.scores) if self.scores else None,
             ),
         )
 

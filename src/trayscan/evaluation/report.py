@@ -73,6 +73,8 @@ def _row(pipeline: str, level: str, r: dict[str, Any]) -> str:
         _pct(c["mciou"]),
         _pct(d["ap50"]),
         _pct(d["recall50"]),
+        _pct(d.get("precision50")),
+        f'{_pct(d.get("part_boxes"))} / {_pct(d.get("group_boxes"))}',
         _pct(d["recognition_recall1"]),
     ]
     return "| " + " | ".join(cells) + " |"
@@ -89,8 +91,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"Trays: {results['trays']} from `{results['annotations']}`; mode: {results['mode']}.",
         "",
-        "| pipeline | level | images | cAcc | ACD | mCCD | mCIoU | AP50 | recall@0.5 | rec. recall@1 |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| pipeline | level | images | cAcc | ACD | mCCD | mCIoU | AP50 | recall@0.5 | precision@0.5 | "
+        "part / group boxes | rec. recall@1 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, result in pipelines.items():
         for level in LEVELS:
@@ -128,5 +131,6 @@ def level_summary(report: LevelReport) -> str:
     c, d = report.checkout, report.detection
     return (
         f"cAcc {_pct(c.cacc)}  ACD {_num(c.acd)}  mCCD {_num(c.mccd)}  mCIoU {_pct(c.mciou)}  "
-        f"AP50 {_pct(d.ap50)}  recall {_pct(d.recall50)}  rec@1 {_pct(d.recognition_recall1)}"
+        f"AP50 {_pct(d.ap50)}  recall {_pct(d.recall50)}  precision {_pct(d.precision50)}  "
+        f"part {_pct(d.part_boxes)}  group {_pct(d.group_boxes)}  rec@1 {_pct(d.recognition_recall1)}"
     )

@@ -1,9 +1,5 @@
 """Detection metrics for one class: AP50 (VOC all-point), recall at IoU 0.5, precision/recall at thresholds, and
-the two ways a mainbody detector fails to see whole items:
-
-- a part box: a box that lies inside one true item (PART_INSIDE of its area) without matching it (IoU < 0.5);
-- a group box: a box that holds two or more true items (GROUP_HOLDS of each one's area) without matching any.
-Both are counted among the boxes shown at each score threshold."""
+the part and group boxes (trayscan.boxes.part_and_group_boxes) among the boxes shown at each score threshold."""
 
 from __future__ import annotations
 
@@ -11,23 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trayscan.boxes import inside_matrix, iou_matrix
-
-IOU = 0.5
-PART_INSIDE = 0.8
-GROUP_HOLDS = 0.7
-
-
-def part_and_group_boxes(pred_boxes: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per prediction: (is a part box, is a group box), as defined above."""
-    if len(pred_boxes) == 0 or len(gt) == 0:
-        return np.zeros(len(pred_boxes), bool), np.zeros(len(pred_boxes), bool)
-    ious = iou_matrix(pred_boxes, gt)
-    unmatched = ious.max(axis=1) < IOU
-    part = unmatched & (inside_matrix(pred_boxes, gt) >= PART_INSIDE).any(axis=1)
-    held = inside_matrix(gt, pred_boxes).T >= GROUP_HOLDS  # [pred, gt]: the item lies in the box
-    group = unmatched & (held.sum(axis=1) >= 2)
-    return part, group
+from trayscan.boxes import MATCH_IOU as IOU
+from trayscan.boxes import iou_matrix, part_and_group_boxes
 
 
 def match(pred_boxes: np.ndarray, pred_scores: np.ndarray, gt: np.ndarray) -> np.ndarray:
