@@ -29,7 +29,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--val-images", type=int, default=100, help="trays taken from each --val set")
     p.add_argument("--out", type=Path, help="export the best checkpoint here (models/detector/<name>)")
     p.add_argument("--work-dir", type=Path, help="checkpoints (default build/train-detector/<arch>_<size>)")
-    p.add_argument("--arch", default="picodet_s", help="picodet_s | picodet_xs | path to a config YAML")
+    p.add_argument("--arch", default="picodet_s", help="picodet_s | picodet_xs | picodet_lcnet_x1_0 | path to a config YAML")
     p.add_argument("--size", type=int, default=320, help="input size (square, not keeping ratio)")
     p.add_argument("--train-sizes", help="comma-separated multi-scale training sizes (default: the config's, "
                    "made for 320 px: 256,288,320)")
