@@ -4,7 +4,8 @@
 # and from its whole pretrained detector (backbone + neck + head; models/pretrained/MODEL_CARD.md). The three runs
 # share the machine at once (1 thread each), each stopping once it has trained BUDGET seconds; then each one's EMA
 # weights are exported and measured on the held-out trays (docs/DATA.md), one table per set in build/starts/.
-# Needs the training venv (make train-env) and the data of the card's "Data" (make detector-data heldout).
+# Needs the training venv and imported weights (make train-env) and the trays (make detector-data detector-heldout).
+# BUDGET counts wall-clock training seconds, validation passes included; each run's cosine schedule is 1500 steps.
 # Every run resumes from its checkpoint in build/train-detector/starts-<start>, so a rerun continues.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,14 +17,16 @@ OUT=build/starts
 mkdir -p $OUT
 declare -A START=([random]="" [backbone]="--init-backbone $P/lcnet_x1_0_layout_cdla.pdparams"
                   [full]="--init $P/picodet_lcnet_x1_0_mainbody_init.pdparams")
+pids=()
 for start in random backbone full; do
   # shellcheck disable=SC2086
   $TRAIN train detector --data data/mesh-train --extra-data data/mesh-train-w2 --extra-data data/train-varied \
     --val data/mesh-val --val data/det-val-varied --val-images 60 --arch picodet_lcnet_x1_0 --size 320 \
     --steps 1500 --batch-size 8 --seed 0 --threads 1 --checkpoint-every 600 --max-train-s "$BUDGET" --resume \
-    --work-dir build/train-detector/starts-$start ${START[$start]} > $OUT/train-$start.log 2>&1 &
+    --work-dir build/train-detector/starts-$start ${START[$start]} >> $OUT/train-$start.log 2>&1 &
+  pids+=($!)
 done
-wait
+for pid in "${pids[@]}"; do wait "$pid"; done  # a failed run stops the script here
 for start in random backbone full; do
   $TRAIN train detector-export --weights build/train-detector/starts-$start/last.ema.pdparams \
     --out $OUT/$start --arch picodet_lcnet_x1_0 --size 320 --data data/mesh-val > $OUT/export-$start.log 2>&1

@@ -40,9 +40,9 @@ def inside_matrix(a: BoxRows, b: BoxRows) -> np.ndarray:
     return np.where(own > 0, shared / np.where(own > 0, own, 1.0), 0.0)
 
 
-# The two ways a mainbody detector fails to see whole items (counted by the detector's and the checkout's metrics):
-# a part box lies inside one true item (PART_INSIDE of its area) without matching it (IoU < MATCH_IOU); a group
-# box holds two or more true items (GROUP_HOLDS of each one's area) without matching any.
+# The two ways a mainbody detector fails to see whole items (counted by the detector's and the checkout's
+# metrics): a part box lies inside one true item (PART_INSIDE of its area) without matching it (IoU < MATCH_IOU);
+# a group box holds two or more true items (GROUP_HOLDS of each one's area) without matching any.
 MATCH_IOU = 0.5
 PART_INSIDE = 0.8
 GROUP_HOLDS = 0.7

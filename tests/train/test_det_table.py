@@ -28,7 +28,8 @@ def test_one_row_a_file_with_the_threshold_s_figures(tmp_path: Path, capsys) -> 
     out = tmp_path / "t.md"
     assert main([*map(str, files), "--threshold", "0.4", "--markdown", str(out)]) == 0
     lines = out.read_text().splitlines()
-    assert lines[0].startswith("| model | trays | AP50 | recall | recall / precision @0.4 | part / group boxes @0.4")
+    assert lines[0].startswith(
+        "| model | trays | AP50 | recall | recall / precision @0.4 | part / group boxes @0.4")
     # a: both items found, one part box of three shown; b: one of two found, one part box of two shown
     assert lines[2] == "| `a` | `data/x` (1) | 1.000 | 1.000 | 1.000 / 0.667 | 33.3 % / 0.0 % | 100.0 % |"
     assert lines[3] == "| `b` | `data/x` (1) | 0.500 | 0.500 | 0.500 / 0.500 | 50.0 % / 0.0 % | 0.0 % |"

@@ -48,6 +48,7 @@ def trays(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_pretrained_start_trains_and_stops_at_its_time_budget(trays: Path, tmp_path: Path) -> None:
     """In the training venv: the imported layout detector starts all 491 tensors; the run stops with a checkpoint
     once its budget is spent, long before its 500 steps, and --resume with a larger budget goes on from there."""
@@ -63,9 +64,10 @@ def test_pretrained_start_trains_and_stops_at_its_time_budget(trays: Path, tmp_p
     assert "init: copied 491/491 tensors" in first.stdout
     state = json.loads((work / "last.json").read_text())
     assert 1 <= state["step"] < 500 and "stopped at step" in first.stdout
-    assert state["init"] == str(MAINBODY_INIT) and len(state["val"]) == 2
+    assert state["start"] == f"whole:{MAINBODY_INIT}" and len(state["val"]) == 2
     second = subprocess.run([*cmd, "--max-train-s", str(state["train_s"] + 1)], capture_output=True, text=True,
                             cwd=REPO, timeout=600)
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
     assert f"resumed at step {state['step']}" in second.stdout and "init: copied" not in second.stdout
-    assert json.loads((work / "last.json").read_text())["step"] > state["step"]
+    resumed = json.loads((work / "last.json").read_text())
+    assert resumed["step"] > state["step"] and resumed["start"] == state["start"]  # the start outlives resumes

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from trayscan.boxes import iou_matrix
+from trayscan.boxes import MATCH_IOU, iou_matrix
 from trayscan.errors import TrayscanError
 from trayscan.evaluation.data import Tray, image_path
 from trayscan.evaluation.metrics import evaluate
@@ -25,8 +25,6 @@ from trayscan.evaluation.runner import InProcess, run_trays, tray_progress
 from trayscan.feedback import doubt, item_box
 from trayscan.schemas import Confirmation, ReceiptPublic, Refusal
 from trayscan.services import Services
-
-IOU_MATCH = 0.5
 
 
 @dataclass
@@ -47,7 +45,7 @@ def clerk_reviews(service: Services, tray: Tray, receipt: ReceiptPublic, tally: 
         ious = iou_matrix([(x1, y1, x2, y2)], truth_boxes)[0] if truth_boxes else np.zeros(0)
         best = int(ious.argmax()) if len(ious) else -1
         review: Confirmation | Refusal
-        if best < 0 or ious[best] < IOU_MATCH:
+        if best < 0 or ious[best] < MATCH_IOU:
             review = Refusal(outcome="not_product")
             tally.not_products += 1
         elif tray.items[best].sku not in known:

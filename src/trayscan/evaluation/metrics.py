@@ -29,7 +29,6 @@ import numpy as np
 from trayscan.boxes import MATCH_IOU, iou_matrix, part_and_group_boxes
 from trayscan.evaluation.data import LEVELS, Box, Tray
 
-IOU_MATCH = MATCH_IOU
 UNRECOGNIZED = "(unrecognized)"
 
 
@@ -126,7 +125,7 @@ def checkout_metrics(truth: Sequence[Counter[str]], predicted: Sequence[Counter[
 
 
 def match_boxes(
-    truth: Sequence[Box], predicted: Sequence[PredictedItem], threshold: float = IOU_MATCH
+    truth: Sequence[Box], predicted: Sequence[PredictedItem], threshold: float = MATCH_IOU
 ) -> list[int | None]:
     """For each prediction, the index of the true box it matches (or None). Best score first, one match each."""
     ious = iou_matrix([p.box for p in predicted], list(truth))

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trayscan.boxes import MATCH_IOU as IOU
-from trayscan.boxes import iou_matrix, part_and_group_boxes
+from trayscan.boxes import MATCH_IOU, iou_matrix, part_and_group_boxes
 
 
 def match(pred_boxes: np.ndarray, pred_scores: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -22,7 +21,7 @@ def match(pred_boxes: np.ndarray, pred_scores: np.ndarray, gt: np.ndarray) -> np
             break
         cand = np.where(taken, -1.0, ious[i])
         j = int(np.argmax(cand))
-        if cand[j] >= IOU:
+        if cand[j] >= MATCH_IOU:
             taken[j] = True
             tp_sorted[i] = True
     tp = np.zeros(len(order), bool)

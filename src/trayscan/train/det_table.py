@@ -21,7 +21,8 @@ def row(result: dict, threshold: float) -> list[str]:
         return f"{100 * acc[key]:.1f} %"
 
     return [f"`{result['model']}`", f"`{result['data']}` ({result['trays']})", f"{acc['ap50']:.3f}",
-            f"{acc['recall50']:.3f}", f"{acc[f'recall50@{threshold}']:.3f} / {acc[f'precision50@{threshold}']:.3f}",
+            f"{acc['recall50']:.3f}",
+            f"{acc[f'recall50@{threshold}']:.3f} / {acc[f'precision50@{threshold}']:.3f}",
             f"{pct(f'part_boxes@{threshold}')} / {pct(f'group_boxes@{threshold}')}", pct("images_all_found")]
 
 
@@ -35,7 +36,8 @@ def table(results: list[dict], threshold: float) -> str:
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="trayscan train detector-table", description=__doc__)
     p.add_argument("json", type=Path, nargs="+", help="detector-eval --json outputs")
-    p.add_argument("--threshold", type=float, default=0.4, help="score threshold (0.2, 0.3, 0.4 or 0.5)")
+    p.add_argument("--threshold", type=float, default=0.4, choices=(0.2, 0.3, 0.4, 0.5),
+                   help="score threshold (detector-eval reports these four)")
     p.add_argument("--markdown", type=Path, help="write the table here too")
     args = p.parse_args(argv)
     text = table([json.loads(f.read_text()) for f in args.json], args.threshold)

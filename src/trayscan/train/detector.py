@@ -29,7 +29,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--val-images", type=int, default=100, help="trays taken from each --val set")
     p.add_argument("--out", type=Path, help="export the best checkpoint here (models/detector/<name>)")
     p.add_argument("--work-dir", type=Path, help="checkpoints (default build/train-detector/<arch>_<size>)")
-    p.add_argument("--arch", default="picodet_s", help="picodet_s | picodet_xs | picodet_lcnet_x1_0 | path to a config YAML")
+    p.add_argument("--arch", default="picodet_s",
+                   help="picodet_s | picodet_xs | picodet_lcnet_x1_0 | path to a config YAML")
     p.add_argument("--size", type=int, default=320, help="input size (square, not keeping ratio)")
     p.add_argument("--train-sizes", help="comma-separated multi-scale training sizes (default: the config's, "
                    "made for 320 px: 256,288,320)")
@@ -49,8 +50,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="whole-model start (backbone.*, neck.*, head.* keys, e.g. `train import-weights`' "
                         "picodet_lcnet_x1_0_mainbody_init.pdparams); every tensor must match")
     p.add_argument("--max-train-s", type=float, default=0.0,
-                   help="stop (with a checkpoint) once this many training seconds are spent in all, for "
-                        "comparisons at equal training time; --resume with a larger budget continues")
+                   help="stop (with a checkpoint, then --out's export) once this many seconds are spent in "
+                        "all, validation passes included, for comparisons at equal training time; --resume "
+                        "with a larger budget continues; 0: no budget")
     p.add_argument("--checkpoint-every", type=float, default=300.0, help="seconds")
     p.add_argument("--limit", type=int, default=0, help="use only the first N training trays (smoke tests)")
     return p.parse_args(argv)
@@ -171,6 +173,7 @@ def main(argv: list[str]) -> int:
     if args.init_backbone and not resuming:
         init_backbone(model, args.init_backbone)
     ema = Ema(model, args.ema_decay)
+    val_names = [str(v) for v in args.val]
     state = {"step": 0, "best_ap50": -1.0, "best_step": -1, "train_s": 0.0, "history": []}
     if resuming:
         state = resume(ckpt, model, optimizer)
@@ -183,10 +186,15 @@ def main(argv: list[str]) -> int:
         if state.get("size", args.size) != args.size:  # a best AP50 measured at another input size is no bar
             print(f"input size {state['size']} -> {args.size}: best checkpoint chosen afresh", flush=True)
             state.update({"best_ap50": -1.0, "best_step": -1})
+        if state.get("val", val_names) != val_names:  # nor one measured on other validation trays
+            print(f"validation trays {state['val']} -> {val_names}: best checkpoint chosen afresh", flush=True)
+            state.update({"best_ap50": -1.0, "best_step": -1})
+    else:  # what the run started from, kept through every resume
+        state["start"] = (f"whole:{args.init}" if args.init else
+                          f"backbone:{args.init_backbone}" if args.init_backbone else "random")
     state.update({"arch": args.arch, "size": args.size, "seed": args.seed, "steps": steps,
                   "batch_size": batch_size, "data": str(args.data),
-                  "extra_data": [str(d) for d in args.extra_data], "trays": len(samples),
-                  "val": [str(v) for v in args.val], "init": str(args.init or args.init_backbone or "")})
+                  "extra_data": [str(d) for d in args.extra_data], "trays": len(samples), "val": val_names})
 
     val = [s for v in args.val for s in load_coco(v)[: args.val_images]]
     train_sizes = [int(s) for s in (args.train_sizes.split(",") if args.train_sizes else recipe["train_sizes"])]
@@ -218,10 +226,10 @@ def main(argv: list[str]) -> int:
         Path(work / "last.ema.pdparams.tmp").replace(work / "last.ema.pdparams")
 
     step = int(state["step"])
-    if args.max_train_s and train_s0 >= args.max_train_s:
+    out_of_time = bool(args.max_train_s) and train_s0 >= args.max_train_s
+    if out_of_time:
         print(f"--max-train-s {args.max_train_s:.0f} already spent at step {step}: nothing to train", flush=True)
-        return 0
-    for step, batch in stream.iterate(int(state["step"]), steps):
+    for step, batch in ([] if out_of_time else stream.iterate(int(state["step"]), steps)):
         optimizer.set_lr(lr_at(step, steps, peak_lr, warmup, float(recipe["warmup_start_factor"])))
         losses = model(to_tensors(batch, 0 if step < switch else 10**6))
         losses["loss"].backward()
@@ -231,18 +239,17 @@ def main(argv: list[str]) -> int:
         for k, v in losses.items():
             loss_avg[k] = 0.9 * loss_avg.get(k, float(v)) + 0.1 * float(v)
         progress.update(step + 1, items=batch_size, lr=optimizer.get_lr(), **loss_avg)
-        out_of_time = args.max_train_s and train_s0 + time.monotonic() - t_start >= args.max_train_s
+        out_of_time = bool(args.max_train_s) and train_s0 + time.monotonic() - t_start >= args.max_train_s
         if ckpt.due() or out_of_time:
             save(step + 1)
             model.train()
         if out_of_time:
             print(f"stopped at step {step + 1}: --max-train-s {args.max_train_s:.0f} spent", flush=True)
-            (work / "summary.json").write_text(json.dumps(state, indent=1))
-            return 0
-    if state["step"] != steps:
+            break
+    if not out_of_time and state["step"] != steps:
         save(steps)
-    print(f"done: {steps} steps, {state['train_s'] / 3600:.2f} h, best AP50 {state['best_ap50']:.4f} "
-          f"at step {state['best_step']}", flush=True)
+    print(f"done: step {state['step']} of {steps}, {state['train_s'] / 3600:.2f} h, best AP50 "
+          f"{state['best_ap50']:.4f} at step {state['best_step']}", flush=True)
     (work / "summary.json").write_text(json.dumps(state, indent=1))
     if args.out:
         from trayscan.train.det_export import export_all
