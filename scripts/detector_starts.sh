@@ -3,14 +3,14 @@
 # PicoDet-LCNet x1.0 at 320 px under one recipe, from random weights, from the layout model's pretrained backbone,
 # and from its whole pretrained detector (backbone + neck + head; models/pretrained/MODEL_CARD.md). The three runs
 # share the machine at once (1 thread each), each stopping once it has trained BUDGET seconds; then each one's EMA
-# weights are exported and measured on the held-out trays (docs/DATA.md), one table per set in build/starts/.
+# weights are exported and measured on every held-out set by `make detector-eval` (docs/DATA.md), one table per
+# set in build/starts/<set>.md.
 # Needs the training venv and imported weights (make train-env) and the trays (make detector-data detector-heldout).
 # BUDGET counts wall-clock training seconds, validation passes included; each run's cosine schedule is 1500 steps.
 # Every run resumes from its checkpoint in build/train-detector/starts-<start>, so a rerun continues.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET=${BUDGET:-2700}
-SETS=${SETS:-mesh-holdout mesh-test det-test-shifted det-test}
 P=build/pretrained/paddle
 TRAIN=.venv-train/bin/trayscan
 OUT=build/starts
@@ -31,10 +31,9 @@ for start in random backbone full; do
   $TRAIN train detector-export --weights build/train-detector/starts-$start/last.ema.pdparams \
     --out $OUT/$start --arch picodet_lcnet_x1_0 --size 320 --data data/mesh-val > $OUT/export-$start.log 2>&1
 done
-for set in $SETS; do
-  for start in random backbone full; do
-    .venv/bin/trayscan train detector-eval --model $OUT/$start --data data/$set --engines onnxruntime \
-      --speed-runs 0 --json $OUT/$start-$set.json > /dev/null
-  done
-  .venv/bin/trayscan train detector-table $OUT/{random,backbone,full}-$set.json --markdown $OUT/$set.md
+for start in random backbone full; do
+  make -s detector-eval DETECTOR=$OUT/$start DET_EVAL_OUT=$OUT/eval-$start > $OUT/eval-$start.log
+done
+for set in mesh-holdout mesh-test det-test-shifted det-test; do
+  .venv/bin/trayscan train detector-table $OUT/eval-{random,backbone,full}/detector-$set.json --markdown $OUT/$set.md
 done
