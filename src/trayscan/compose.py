@@ -104,7 +104,10 @@ def build_services(settings: Settings, parts: Parts) -> Services:
         settings=settings,
         catalog=catalog,
         gallery=gallery,
-        recognizer=Recognizer(stages, gallery, catalog.active_labels, gallery_details(settings, catalog, stages).views),
+        recognizer=Recognizer(
+            stages, gallery, catalog.active_labels, gallery_details(settings, catalog, stages).views,
+            catalog.kiosk_sizes,
+        ),
         enroller=enroller,
         idempotency=IdempotencyRecords(catalog.database, IDEMPOTENCY_TTL),
         feedback=Feedback(settings, catalog, stages, enroller),

@@ -116,6 +116,16 @@ class SiblingCheckSettings(BaseModel):
     )
 
 
+class SizeCheckSettings(BaseModel):
+    """Pack sizes told apart by the item's size in the kiosk camera's photo (pipeline/size_check.py), among the
+    sibling check's near-tied candidates when each has kiosk-camera photos. Values chosen on the mesh renderer's
+    validation trays (docs/CALIBRATION.md)."""
+
+    enabled: bool = True
+    weight: float = Field(default=0.05, ge=0.0, le=10.0, description="weight of the size log-likelihood")
+    spread: float = Field(default=0.2, gt=0.0, le=2.0, description="log-size spread of one product's photos")
+
+
 class PipelineSettings(BaseModel):
     # The thresholds below were chosen on validation trays of both sprite worlds, each time the models changed
     # (`make calibrate`; the measurements are in docs/CALIBRATION.md).
@@ -153,6 +163,7 @@ class PipelineSettings(BaseModel):
     group_box_coverage: float = Field(default=0.6, ge=0.0, le=1.0)
     confusable_similarity: float = Field(default=0.9, ge=-1.0, le=1.0)
     sibling_check: SiblingCheckSettings = Field(default_factory=SiblingCheckSettings)
+    size_check: SizeCheckSettings = Field(default_factory=SizeCheckSettings)
 
 
 class LimitSettings(BaseModel):

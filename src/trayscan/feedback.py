@@ -35,6 +35,7 @@ from trayscan.gallery.enrolment import Enroller
 from trayscan.pipeline.crop import crop_with_padding
 from trayscan.pipeline.decode import image_suffix
 from trayscan.pipeline.recognize import Stages
+from trayscan.pipeline.size_check import relative_size
 from trayscan.schemas import (
     ChosenSku,
     Confirmation,
@@ -157,12 +158,17 @@ class Feedback:
 
     def crop(self, receipt_id: str, item: int) -> np.ndarray:
         """The item cut from the stored tray photo, as the pipeline crops it."""
+        return self._cut(receipt_id, item)[0]
+
+    def _cut(self, receipt_id: str, item: int) -> tuple[np.ndarray, float]:
+        """The item's crop and its size in the tray photo (the kiosk camera's: the size check's evidence)."""
         stored = self.store.receipt(receipt_id)
         box, _ = item_box(ReceiptPublic.model_validate(stored.payload), item)
         photo = self._photo(stored)
         with self.stages.decoded(photo.read_bytes()) as image:
             x1, y1, x2, y2 = box
-            return crop_with_padding(image, (x1, y1, x2, y2), self.stages.settings.crop_padding).copy()
+            crop = crop_with_padding(image, (x1, y1, x2, y2), self.stages.settings.crop_padding).copy()
+            return crop, relative_size(box, image.shape)
 
     def photo(self, receipt_id: str) -> Path:
         return self._photo(self.store.receipt(receipt_id))
@@ -181,7 +187,8 @@ class Feedback:
         image_id, sku = None, None
         if isinstance(review, Confirmation):
             sku = review.sku
-            enrolment = self.enroller.enrol_tray_crop(sku, self.crop(receipt_id, item), receipt_id)
+            crop, kiosk_size = self._cut(receipt_id, item)
+            enrolment = self.enroller.enrol_tray_crop(sku, crop, receipt_id, kiosk_size)
             image_id = enrolment.images[0].image_id
         open_items = set(doubt(receipt)) - set(self.store.reviews(receipt_id)) - {item}
         recorded = self.store.record_review(receipt_id, item, review.outcome, sku, image_id, bool(open_items))

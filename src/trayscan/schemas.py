@@ -144,6 +144,11 @@ class ImagePublic(BaseModel):
         default="enrolment", description="enrolment photo, or a staff-confirmed crop of a checkout photo"
     )
     receipt_id: str | None = Field(default=None, description="the receipt a tray crop came from")
+    kiosk_size: float | None = Field(
+        default=None,
+        description="the product's size in this kiosk-camera photo (square root of its box's area over the photo's "
+        "longer side); null for photos of another camera",
+    )
     url: str = Field(description="Path of the stored photo (admin token required), relative to this server")
 
 

@@ -92,6 +92,9 @@ class GalleryImage(Base):
     # "enrolment" (a staff photo of the product) or "tray" (a crop of a checkout photo, confirmed by staff)
     source: Mapped[str] = mapped_column(String(16), default="enrolment", server_default="enrolment")
     receipt_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The product's size in a photo of the kiosk's own camera (pipeline/size_check.relative_size); NULL for
+    # photos of another camera, whose scale says nothing about the pack.
+    kiosk_size: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     product: Mapped[Product] = relationship(back_populates="images")
 

@@ -30,6 +30,7 @@ class NewImage:
     embedder: str
     source: str = "enrolment"  # or "tray": a confirmed crop of a checkout photo
     receipt_id: str | None = None  # the receipt a tray crop came from
+    kiosk_size: float | None = None  # size in a kiosk-camera photo; None for another camera
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class ImageRecord:
     created_at: datetime
     source: str = "enrolment"
     receipt_id: str | None = None
+    kiosk_size: float | None = None
 
 
 def _image_record(image: GalleryImage, sku: str) -> ImageRecord:
@@ -56,6 +58,7 @@ def _image_record(image: GalleryImage, sku: str) -> ImageRecord:
         created_at=image.created_at,
         source=image.source or "enrolment",
         receipt_id=image.receipt_id,
+        kiosk_size=image.kiosk_size,
     )
 
 
@@ -153,6 +156,7 @@ class Catalog:
                 embedder=image.embedder,
                 source=image.source,
                 receipt_id=image.receipt_id,
+                kiosk_size=image.kiosk_size,
             )
             for image in images
         ]
@@ -285,6 +289,27 @@ class Catalog:
                 .where(GalleryImage.id.in_(wanted), Product.active.is_(True))
             ).all()
         return {image_id: sku for image_id, sku in rows}
+
+    def kiosk_sizes(self, skus: Iterable[str]) -> dict[str, list[float]]:
+        """The kiosk-camera sizes of each active product's gallery images (the size check); products without
+        such photos are left out."""
+        wanted = sorted({str(sku) for sku in skus})
+        sizes: dict[str, list[float]] = {}
+        with self.transaction() as session:
+            for start in range(0, len(wanted), ID_QUERY_CHUNK):
+                rows = session.execute(
+                    select(Product.sku, GalleryImage.kiosk_size)
+                    .join(Product)
+                    .where(
+                        Product.sku.in_(wanted[start : start + ID_QUERY_CHUNK]),
+                        Product.active.is_(True),
+                        GalleryImage.kiosk_size.is_not(None),
+                    )
+                    .order_by(GalleryImage.id)
+                ).all()
+                for sku, size in rows:
+                    sizes.setdefault(sku, []).append(float(size or 0.0))
+        return sizes
 
     # receipts
 

@@ -32,10 +32,12 @@ class Response:
         return f"{self.status} {str(self.body)[:200]}"
 
 
-def multipart(files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
-    """(field, filename, data) parts -> body and its Content-Type."""
+def multipart(files: list[tuple[str, str, bytes]], fields: dict[str, str] | None = None) -> tuple[bytes, str]:
+    """(field, filename, data) parts and plain form fields -> body and its Content-Type."""
     boundary = uuid.uuid4().hex
     chunks: list[bytes] = []
+    for name, value in (fields or {}).items():
+        chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     for field, filename, data in files:
         content_type = CONTENT_TYPES.get(image_suffix(data), "application/octet-stream")
         chunks.append(
@@ -89,8 +91,8 @@ class ApiClient:
         payload = json.dumps({"sku": sku, "name": name, "price": price, "currency": currency}).encode()
         return self.request("POST", "/v1/admin/products", payload, "application/json", admin=True)
 
-    def add_images(self, sku: str, photos: list[tuple[str, bytes]]) -> Response:
-        body, content_type = multipart([("images", name, data) for name, data in photos])
+    def add_images(self, sku: str, photos: list[tuple[str, bytes]], camera: str = "other") -> Response:
+        body, content_type = multipart([("images", name, data) for name, data in photos], {"camera": camera})
         return self.request("POST", f"/v1/admin/products/{sku}/images", body, content_type, admin=True)
 
 

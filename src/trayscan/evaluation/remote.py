@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trayscan.evaluation.http_client import ApiClient
-from trayscan.gallery.build import CatalogRow, product_photos
+from trayscan.gallery.build import CatalogRow, camera_of, kiosk_photos, product_photos
 
 MAX_PHOTOS_PER_REQUEST = 20
 
@@ -32,6 +32,7 @@ def enrol_over_http(
     client: ApiClient, rows: list[CatalogRow], enrol_dir: Path, split: str = "all"
 ) -> RemoteEnrolment:
     report = RemoteEnrolment()
+    kiosk = kiosk_photos(enrol_dir)
     for row in rows:
         if split != "all" and row.split != split:
             continue
@@ -47,11 +48,14 @@ def enrol_over_http(
             report.failures.append(f"{row.sku}: create {created.reason()}")
             continue
         report.products_created += 1
-        photos = [(path.name, path.read_bytes()) for path in product_photos(enrol_dir, row.sku)]
-        for start in range(0, len(photos), MAX_PHOTOS_PER_REQUEST):
-            answer = client.add_images(row.sku, photos[start : start + MAX_PHOTOS_PER_REQUEST])
-            if answer.ok and isinstance(answer.body, dict):
-                report.images_enrolled += int(answer.body.get("enrolled", 0))
-            else:
-                report.failures.append(f"{row.sku}: images {answer.reason()}")
+        by_camera: dict[str, list[tuple[str, bytes]]] = {}
+        for path in product_photos(enrol_dir, row.sku):  # one request names one camera
+            by_camera.setdefault(camera_of(path, kiosk), []).append((path.name, path.read_bytes()))
+        for camera, photos in sorted(by_camera.items()):
+            for start in range(0, len(photos), MAX_PHOTOS_PER_REQUEST):
+                answer = client.add_images(row.sku, photos[start : start + MAX_PHOTOS_PER_REQUEST], camera)
+                if answer.ok and isinstance(answer.body, dict):
+                    report.images_enrolled += int(answer.body.get("enrolled", 0))
+                else:
+                    report.failures.append(f"{row.sku}: images {answer.reason()}")
     return report

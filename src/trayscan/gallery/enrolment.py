@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -27,10 +28,12 @@ from trayscan.pipeline.decode import image_suffix
 from trayscan.pipeline.dedupe import Box
 from trayscan.pipeline.recognize import Stages
 from trayscan.pipeline.search import search_neighbours
+from trayscan.pipeline.size_check import relative_size
 from trayscan.schemas import ConfusableWarning, EnrolmentPublic, ImageDeleted, ImageOutcome, ProductDeleted
 
 log = logging.getLogger(__name__)
 
+Camera = Literal["kiosk", "other"]  # who took an enrolment photo: the kiosk's own camera, or any other
 TEMPORARY_SUFFIX = ".tmp"  # a photo being written; never a stored photo's name
 
 
@@ -38,6 +41,7 @@ TEMPORARY_SUFFIX = ".tmp"  # a photo being written; never a stored photo's name
 class Photo:
     filename: str | None
     data: bytes
+    camera: Camera = "other"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,13 @@ class PreparedPhoto:
     photo: Photo
     box: tuple[float, float, float, float]
     score: float | None  # None: no detection, the whole photo is the crop
+    shape: tuple[int, int] = (0, 0)  # the decoded photo's height and width
+
+    def kiosk_size(self) -> float | None:
+        """The product's size in a kiosk-camera photo (size check); None for another camera or no product found."""
+        if self.photo.camera != "kiosk" or self.score is None:
+            return None
+        return relative_size(self.box, self.shape)
 
 
 def product_box(detections: list[Detection]) -> Box:
@@ -75,6 +86,7 @@ class Enroller:
         self.confusable_similarity = confusable_similarity
 
     def enrol(self, sku: str, photos: list[Photo]) -> EnrolmentPublic:
+        """Add the photos to the product's gallery images; a kiosk-camera photo's product size is kept (size check)."""
         self.catalog.get_product(sku)  # unknown SKU: 404 before any work
         prepared, embeddings = self.prepare(photos)
         warnings = self._confusables(sku, embeddings)
@@ -95,9 +107,11 @@ class Enroller:
                 sku=sku, enrolled=len(ids), images=outcomes, warnings=warnings, gallery_version=self.gallery.version
             )
 
-        return self._write(sku, prepared, embeddings, answer)
+        return self._write(sku, prepared, embeddings, answer, kiosk_sizes=[p.kiosk_size() for p in prepared])
 
-    def enrol_tray_crop(self, sku: str, crop_bgr: np.ndarray, receipt_id: str) -> EnrolmentPublic:
+    def enrol_tray_crop(
+        self, sku: str, crop_bgr: np.ndarray, receipt_id: str, kiosk_size: float | None = None
+    ) -> EnrolmentPublic:
         """A staff-confirmed item of a stored tray photo, as a gallery image of `sku` (source `tray`). Refused when
         the crop lies among another SKU's photos (`confusable_similarity`): it would make the two confusable."""
         self.catalog.get_product(sku)
@@ -121,7 +135,9 @@ class Enroller:
             return EnrolmentPublic(sku=sku, enrolled=1, images=[outcome], warnings=[],
                                    gallery_version=self.gallery.version)
 
-        return self._write(sku, prepared, embeddings, answer, source="tray", receipt_id=receipt_id)
+        return self._write(
+            sku, prepared, embeddings, answer, source="tray", receipt_id=receipt_id, kiosk_sizes=[kiosk_size]
+        )
 
     def prepare(self, photos: list[Photo]) -> tuple[list[PreparedPhoto], np.ndarray]:
         """Decode each photo, find the product in it (or take the whole photo), embed all crops in one batch."""
@@ -135,11 +151,13 @@ class Enroller:
                     # Same status, but say which photo failed.
                     raise type(error)(f"image {index} ({photo.filename}): {error.detail}") from error
                 detections = self.stages.detect(image)
+                height, width = image.shape[:2]
                 if detections:
-                    prepared.append(PreparedPhoto(photo, product_box(detections), detections[0].score))
+                    prepared.append(
+                        PreparedPhoto(photo, product_box(detections), detections[0].score, (height, width))
+                    )
                 else:
-                    height, width = image.shape[:2]
-                    prepared.append(PreparedPhoto(photo, (0.0, 0.0, float(width), float(height)), None))
+                    prepared.append(PreparedPhoto(photo, (0.0, 0.0, float(width), float(height)), None, (height, width)))
                 crops.extend(self.stages.crop(image, [prepared[-1].box]))
         return prepared, self.stages.embed(crops)
 
@@ -170,6 +188,7 @@ class Enroller:
         answer: Callable[[list[int]], EnrolmentPublic],
         source: str = "enrolment",
         receipt_id: str | None = None,
+        kiosk_sizes: list[float | None] | None = None,
     ) -> EnrolmentPublic:
         """Photos, catalog rows and index vectors of one enrolment, all or nothing; its answer (`answer` of the new
         image ids) is made inside the transaction, so it goes into the same commit under an Idempotency-Key."""
@@ -177,9 +196,10 @@ class Enroller:
             added: list[int] = []
             try:
                 with self.catalog.transaction() as session:
+                    sizes = kiosk_sizes or [None] * len(prepared)
                     new_images = [
-                        NewImage(path, item.box, embedding, self.stages.embedder.name, source, receipt_id)
-                        for (_, path), item, embedding in zip(staged, prepared, embeddings, strict=True)
+                        NewImage(path, item.box, embedding, self.stages.embedder.name, source, receipt_id, size)
+                        for (_, path), item, embedding, size in zip(staged, prepared, embeddings, sizes, strict=True)
                     ]
                     ids = self.catalog.add_images(session, sku, new_images)
                     self.gallery.add(embeddings, ids)

@@ -1,4 +1,5 @@
-"""The recognition pipeline: decode -> detect -> crop -> embed -> search -> decide -> sibling check (`observe`),
+"""The recognition pipeline: decode -> detect -> crop -> embed -> search -> decide -> candidate check (print and
+size evidence among near-tied siblings; `observe`),
 then the items among the boxes (the box scorer, or the threshold rule: weak boxes kept only when recognized) ->
 dedupe (`select_boxes`).
 
@@ -32,8 +33,9 @@ from trayscan.pipeline.decode import (
 from trayscan.pipeline.dedupe import Candidate, dedupe, drop_group_boxes
 from trayscan.pipeline.detect import detect_items
 from trayscan.pipeline.embed import embed_crops
-from trayscan.pipeline.search import LabelLookup, search_neighbours
+from trayscan.pipeline.search import LabelLookup, Neighbour, search_neighbours
 from trayscan.pipeline.siblings import DetailSource, check_siblings
+from trayscan.pipeline.size_check import SizeEvidence, SizeSource, relative_size
 
 
 @dataclass
@@ -197,15 +199,37 @@ class Stages:
 
 class Recognizer:
     def __init__(
-        self, stages: Stages, gallery: GalleryIndex, labels: LabelLookup, details: DetailSource | None = None
+        self,
+        stages: Stages,
+        gallery: GalleryIndex,
+        labels: LabelLookup,
+        details: DetailSource | None = None,
+        sizes: SizeSource | None = None,
     ) -> None:
         self.stages = stages
         self.gallery = gallery
         self.labels = labels
         self.details = details
+        self.sizes = sizes
 
     def _sibling_details(self) -> DetailSource | None:
         return self.details if self.stages.settings.sibling_check.enabled else None
+
+    def _size_source(self) -> SizeSource | None:
+        return self.sizes if self.stages.settings.size_check.enabled else None
+
+    def _size_evidence(
+        self, sizes: SizeSource | None, neighbours: list[list[Neighbour]], crop_sizes: list[float]
+    ) -> list[SizeEvidence | None]:
+        """Each crop's size evidence: one catalog lookup for the SKUs near the top of any crop's neighbours."""
+        if sizes is None:
+            return [None] * len(crop_sizes)
+        margin = self.stages.settings.sibling_check.margin
+        near = {n.sku for row in neighbours if row for n in row if n.similarity >= row[0].similarity - margin}
+        enrolled = sizes(near) if near else {}
+        if not enrolled:
+            return [None] * len(crop_sizes)
+        return [SizeEvidence(size, enrolled, self.stages.settings.size_check) for size in crop_sizes]
 
     def recognize(self, data: bytes) -> Recognition:
         start = time.perf_counter()
@@ -227,22 +251,27 @@ class Recognizer:
             with timings.stage("detect"):  # and the crops of the boxes
                 detections = stages.detect(image, floor)
                 crops = stages.crop(image, [d.box for d in detections])
+                crop_sizes = [relative_size(d.box, image.shape) for d in detections]
                 detections = [in_photo_pixels(d, factor) for d in detections]
         with timings.stage("embed"):
             embeddings = stages.embed(crops)
-        details = self._sibling_details()
+        details, sizes = self._sibling_details(), self._size_source()
+        checking = details is not None or sizes is not None
         with timings.stage("search"):
             version = self.gallery.version
-            k = max(settings.top_k, settings.sibling_check.neighbours) if details is not None else settings.top_k
+            k = max(settings.top_k, settings.sibling_check.neighbours) if checking else settings.top_k
             neighbours = search_neighbours(self.gallery, self.labels, embeddings, k) if detections else []
         decisions = [
             replace(decide(row[: settings.top_k], settings.similarity_threshold), candidates=sku_candidates(row))
             for row in neighbours
         ]
-        if details is not None:
+        if checking and detections:
             with timings.stage("siblings"):
+                evidence = self._size_evidence(sizes, neighbours, crop_sizes)
                 decisions = [
-                    check_siblings(details, crop, decision, row, settings.sibling_check, settings.similarity_threshold)
-                    for crop, decision, row in zip(crops, decisions, neighbours, strict=True)
+                    check_siblings(
+                        details, crop, decision, row, settings.sibling_check, settings.similarity_threshold, size
+                    )
+                    for crop, decision, row, size in zip(crops, decisions, neighbours, evidence, strict=True)
                 ]
         return Observation(detections, decisions, timings.ms, version)

@@ -20,6 +20,7 @@ import numpy as np
 from trayscan.config import SiblingCheckSettings
 from trayscan.pipeline.decide import Decision, redecide, sibling_candidates
 from trayscan.pipeline.search import Neighbour
+from trayscan.pipeline.size_check import SizeEvidence
 
 HIGH_PASS_SIGMA = 4.0  # removes lighting gradients and colour cast, keeps print edges
 RATIO_TEST = 0.8  # Lowe's ratio test for a SIFT match
@@ -127,23 +128,32 @@ def pick_sibling(query: DetailView, photos: dict[str, list[DetailView]]) -> dict
 
 
 def check_siblings(
-    details: DetailSource,
+    details: DetailSource | None,
     crop: np.ndarray,
     decision: Decision,
     neighbours: list[Neighbour],
     check: SiblingCheckSettings,
     threshold: float,
+    size: SizeEvidence | None = None,
 ) -> Decision:
-    """The decision, or the near-tied candidate SKU whose enrolment photos' print matches the crop best."""
+    """The decision, or the near-tied candidate SKU that the evidence favours: the print check's score (or, where
+    it cannot tell or is off, the embedding's similarity) plus the size check's weighted score where every
+    candidate has kiosk-camera photos."""
     candidates = sibling_candidates(neighbours, decision, check.margin, threshold, check.max_skus, check.images_per_sku)
     if not candidates:
         return decision
-    views = details(i for ids in candidates.values() for i in ids)
-    photos = {sku: [views[i] for i in ids if i in views] for sku, ids in candidates.items()}
-    scores = pick_sibling(detail_view(crop, check.detail_side), photos)
-    if scores is None:
+    scores = None
+    if details is not None:
+        views = details(i for ids in candidates.values() for i in ids)
+        photos = {sku: [views[i] for i in ids if i in views] for sku, ids in candidates.items()}
+        scores = pick_sibling(detail_view(crop, check.detail_side), photos)
+    sizes = size.scores(candidates) if size is not None else None
+    if scores is None and sizes is None:
         return decision
-    best = max(scores, key=lambda sku: scores[sku])
-    if decision.sku is None or scores[best] - scores[decision.sku] < check.switch_margin:
+    if scores is None:
+        scores = {sku: max(n.similarity for n in neighbours if n.sku == sku) for sku in candidates}
+    total = {sku: scores[sku] + (sizes[sku] if sizes else 0.0) for sku in candidates}
+    best = max(total, key=lambda sku: total[sku])
+    if decision.sku is None or total[best] - total[decision.sku] < check.switch_margin:
         return decision  # no clear lead over the embedding's answer
     return redecide(decision, neighbours, best)

@@ -16,6 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from trayscan.pipeline.size_check import relative_size
+
 MARGIN = 0.15  # context kept around each box so box-jitter augmentation can grow the crop
 
 
@@ -30,6 +32,13 @@ class CropSet:
     labels: np.ndarray  # int32 [n]: COCO category id (SKU index + 1)
     source: np.ndarray  # uint8 [n]: 0 tray, 1 enrolment photo
     visible: np.ndarray  # float32 [n]: visible fraction of the item
+    # float32 [n]: the item's size in a photo of the kiosk camera (pipeline/size_check.py, relative_size): tray
+    # crops and kiosk enrolment photos; NaN for photos of another camera and for sets cut before it was kept
+    kiosk_size: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.kiosk_size is None:
+            self.kiosk_size = np.full(len(self.labels), np.nan, np.float32)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -52,7 +61,7 @@ class CropSet:
         offsets[1:] = np.cumsum([p.size for p in parts])
         return CropSet(buffer=np.concatenate(parts) if parts else np.zeros(0, np.uint8), offsets=offsets,
                        shapes=self.shapes[idx], boxes=self.boxes[idx], labels=self.labels[idx],
-                       source=self.source[idx], visible=self.visible[idx])
+                       source=self.source[idx], visible=self.visible[idx], kiosk_size=self.kiosk_size[idx])
 
     @classmethod
     def concat(cls, loaders: list[Callable[[], CropSet]], buffer_sizes: list[int]) -> CropSet:
@@ -65,7 +74,7 @@ class CropSet:
             part = load()
             buffer[start:start + size] = part.buffer[:size]
             offsets.append(part.offsets[1:] + start)
-            fields.append({k: getattr(part, k) for k in ("shapes", "boxes", "labels", "source", "visible")})
+            fields.append({k: getattr(part, k) for k in ("shapes", "boxes", "labels", "source", "visible", "kiosk_size")})
             start += size
             del part
         return cls(buffer=buffer, offsets=np.concatenate(offsets),
@@ -80,7 +89,7 @@ class CropSet:
     @classmethod
     def load(cls, path: Path) -> CropSet:
         with np.load(path) as z:
-            return cls(**{k: z[k] for k in cls.__dataclass_fields__})
+            return cls(**{k: z[k] for k in cls.__dataclass_fields__ if k in z})
 
     @staticmethod
     def stored_buffer_size(path: Path) -> int:
@@ -129,7 +138,7 @@ def extract(data_dir: Path, side: int, splits: set[str], min_visible: float = 0.
     catalog = read_catalog(data_dir)
     keep = {cid for cid, row in catalog.items() if row["split"] in splits}
     crops: list[np.ndarray] = []
-    boxes, labels, source, visible = [], [], [], []
+    boxes, labels, source, visible, kiosk_size = [], [], [], [], []
     sources = []
     if include_trays:
         sources.append((data_dir / "annotations.json", 0))
@@ -144,6 +153,7 @@ def extract(data_dir: Path, side: int, splits: set[str], min_visible: float = 0.
             image = cv2.imread(str(data_dir / img["file_name"]), cv2.IMREAD_COLOR)
             if image is None:
                 raise FileNotFoundError(data_dir / img["file_name"])
+            kiosk = src == 0 or img.get("source") == "kiosk"  # trays are the kiosk camera's photos
             for a in anns:
                 crop, box = cut_crop(image, a["bbox"], side, margin)
                 crops.append(crop)
@@ -151,6 +161,7 @@ def extract(data_dir: Path, side: int, splits: set[str], min_visible: float = 0.
                 labels.append(int(a["category_id"]))
                 source.append(src)
                 visible.append(float(a.get("visible_fraction", 1.0)))
+                kiosk_size.append(relative_size(_xyxy(a["bbox"]), image.shape) if kiosk else np.nan)
             if log_every and (n + 1) % log_every == 0:
                 print(f"  {ann_path.parent.name}: {n + 1} images, {len(crops)} crops", flush=True)
     sizes = [c.size for c in crops]
@@ -164,5 +175,10 @@ def extract(data_dir: Path, side: int, splits: set[str], min_visible: float = 0.
         shapes=np.array([c.shape for c in crops], dtype=np.int32).reshape(-1, 3),
         boxes=np.array(boxes, dtype=np.float32).reshape(-1, 4),
         labels=np.array(labels, dtype=np.int32), source=np.array(source, dtype=np.uint8),
-        visible=np.array(visible, dtype=np.float32),
+        visible=np.array(visible, dtype=np.float32), kiosk_size=np.array(kiosk_size, dtype=np.float32),
     )
+
+
+def _xyxy(bbox_xywh: list[float]) -> tuple[float, float, float, float]:
+    x, y, w, h = bbox_xywh
+    return x, y, x + w, y + h

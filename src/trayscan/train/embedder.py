@@ -25,7 +25,14 @@ import numpy as np
 
 from trayscan.inference.preprocess import RecPreprocess
 from trayscan.train.crops import CropSet
-from trayscan.train.embedder_data import BatchSampler, Prefetcher, load_training_crops, load_val_set
+from trayscan.train.embedder_data import (
+    BatchSampler,
+    FamilyBatches,
+    Prefetcher,
+    load_training_crops,
+    load_val_set,
+    training_families,
+)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -54,6 +61,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--aug-ramp-steps", type=int, default=500, help="steps over which augmentation reaches full strength")
     p.add_argument("--minutes", type=float, help="fit the run into this wall time: after 25 timed steps the total "
                    "is set from the measured speed and saved (rerun with --steps N to reproduce)")
+    p.add_argument("--family-batches", action="store_true", help="batches of whole design families (--family-skus "
+                   "siblings of each drawn family, 2 samples each) instead of class-balanced draws")
+    p.add_argument("--family-skus", type=int, default=4, help="sibling SKUs drawn from a family in a family batch")
+    p.add_argument("--triplet-weight", type=float, default=0.0, help="weight of PP-ShiTuV2's triplet angular margin "
+                   "loss on the neck features, added to ArcMargin's (0: ArcMargin alone)")
     p.add_argument("--enrol-share", type=float, default=0.35, help="share of samples taken from enrolment photos")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
@@ -202,10 +214,12 @@ def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args:
     import paddle.nn.functional as F
 
     from trayscan.train.common import Progress
-    from trayscan.train.embedder_model import ARC_MARGIN
+    from trayscan.train.embedder_model import ARC_MARGIN, triplet_angular_margin
 
     steps = state["steps"]
-    sampler = BatchSampler(crops, class_of, args.size, args.enrol_share, args.seed, args.aug_ramp_steps)
+    families = (FamilyBatches(training_families(args.data, args.extra_data), skus=args.family_skus)
+                if args.family_batches else None)
+    sampler = BatchSampler(crops, class_of, args.size, args.enrol_share, args.seed, args.aug_ramp_steps, families)
     val = load_val_set(args.val, _crop_side(args)) if args.val else None
     progress = Progress(steps)
     prefetch = Prefetcher(sampler, args.batch, state["step"], steps, args.workers)
@@ -229,6 +243,8 @@ def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args:
         x, y = prefetch.get(step)
         out = model(paddle.to_tensor(x), paddle.to_tensor(y))
         loss = F.cross_entropy(out["logits"], paddle.to_tensor(y))
+        if args.triplet_weight:
+            loss = loss + args.triplet_weight * triplet_angular_margin(out["features"], paddle.to_tensor(y[:, 0]))
         loss.backward()
         opt.step()
         opt.clear_grad()

@@ -1,4 +1,5 @@
-"""Training batches for the embedder: cached crops, class-balanced sampling, augmentation in worker processes.
+"""Training batches for the embedder: cached crops, class-balanced or family batches, augmentation in worker
+processes.
 
 Batch k is drawn from a generator seeded by (seed, k): the stream is the same with any number of workers and
 after a resume.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import multiprocessing as mp
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ import numpy as np
 
 from trayscan.inference.preprocess import RecPreprocess
 from trayscan.train.augment import AugmentConfig, augment
-from trayscan.train.crops import CropSet, extract
+from trayscan.train.crops import CropSet, extract, read_catalog
 
 MEAN = (0.485, 0.456, 0.406)  # ImageNet statistics, as PaddleClas RecPreProcess
 STD = (0.229, 0.224, 0.225)
@@ -58,17 +60,38 @@ def load_training_crops(data: Path, extra: list[Path], side: int) -> CropSet:
                                  [CropSet.stored_buffer_size(c) for c in caches])
 
 
+def training_families(data: Path, extra: list[Path]) -> dict[int, str]:
+    """Training label -> its design family (world-qualified), with the labels `load_training_crops` gives."""
+    families: dict[int, str] = {}
+    for k, d in enumerate([data, *extra]):
+        for cid, row in read_catalog(d).items():
+            families[cid + k * WORLD_LABEL_STRIDE] = f"{k}:{row['family']}"
+    return families
+
+
 def load_val_set(val: Path, side: int) -> tuple[CropSet, CropSet]:
     """(gallery, queries) of the novel SKUs of a held-out dataset: enrolment crops and tray crops."""
     crops = load_crops(val, side, {"novel"})
     return crops.subset(crops.source == 1), crops.subset(crops.source == 0)
 
 
+@dataclass(frozen=True)
+class FamilyBatches:
+    """A batch made of whole families: `skus` sibling SKUs of each drawn family (all of a smaller family), `per_sku`
+    samples of each, so that every anchor meets its own SKU and its siblings in the batch (a PK sampler with the
+    siblings as the hard negatives)."""
+
+    family_of: dict[int, str]  # training label -> family
+    skus: int = 4
+    per_sku: int = 2
+
+
 class BatchSampler:
-    """Class-balanced batches: class uniform, then enrolment photo or tray crop, then an instance."""
+    """Class-balanced batches (class uniform, then enrolment photo or tray crop, then an instance), or family
+    batches (`FamilyBatches`)."""
 
     def __init__(self, crops: CropSet, class_of: dict[int, int], size: int, enrol_share: float, seed: int,
-                 aug_ramp_steps: int = 0) -> None:
+                 aug_ramp_steps: int = 0, families: FamilyBatches | None = None) -> None:
         self.crops = crops
         self.aug_ramp_steps = aug_ramp_steps
         self.class_of = class_of
@@ -82,13 +105,30 @@ class BatchSampler:
             src = crops.source[idx]
             self.by_class[cid] = (idx[src == 0], idx[src == 1])
         self.class_ids = np.array(sorted(class_of), dtype=np.int64)
+        self.families = families
+        if families is not None:
+            members: dict[str, list[int]] = {}
+            for cid in self.class_ids:
+                members.setdefault(families.family_of[int(cid)], []).append(int(cid))
+            self.family_members = [np.array(m, dtype=np.int64) for _, m in sorted(members.items())]
+
+    def _classes(self, rng: np.random.Generator, batch_size: int) -> np.ndarray:
+        """The class of each sample in the batch."""
+        if self.families is None:
+            return rng.choice(self.class_ids, size=batch_size)
+        out: list[int] = []
+        while len(out) < batch_size:
+            members = self.family_members[int(rng.integers(len(self.family_members)))]
+            chosen = rng.permutation(members)[:self.families.skus]
+            out.extend(int(c) for c in np.repeat(chosen, self.families.per_sku))
+        return np.array(out[:batch_size], dtype=np.int64)
 
     def batch(self, step: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng([self.seed, step])
         strength = 0.15 + 0.85 * step / self.aug_ramp_steps if self.aug_ramp_steps else 1.0
         aug = self.aug.at_strength(strength)
         images, labels = [], []
-        for cid in rng.choice(self.class_ids, size=batch_size):
+        for cid in self._classes(rng, batch_size):
             trays, enrol = self.by_class[int(cid)]
             pool = enrol if (len(enrol) and (rng.random() < self.enrol_share or not len(trays))) else trays
             k = int(pool[rng.integers(len(pool))])

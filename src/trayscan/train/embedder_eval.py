@@ -18,12 +18,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from trayscan.config import SiblingCheckSettings
+from trayscan.config import SiblingCheckSettings, SizeCheckSettings
 from trayscan.inference import load_embedder
 from trayscan.inference.views import EXTRA_VIEWS, with_rotations
 from trayscan.pipeline.decide import Decision
 from trayscan.pipeline.search import Neighbour
 from trayscan.pipeline.siblings import check_siblings, detail_view
+from trayscan.pipeline.size_check import SizeEvidence
 from trayscan.train.crops import extract, read_catalog
 
 NATIVE = 100_000  # crop side cap: keep native resolution, the model's preprocessing resizes
@@ -33,7 +34,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="trayscan train embedder-eval", description=__doc__.split("\n")[0])
     p.add_argument("--model", type=Path, default=Path("models/embedder/lcnet"))
     p.add_argument("--data", type=Path, required=True, help="held-out synth output (novel-SKU trays + enrolment)")
-    p.add_argument("--split", default="novel", help="catalog split evaluated (novel, or train for seen SKUs)")
+    p.add_argument("--split", default="novel", choices=("novel", "train", "all"),
+                   help="catalog split evaluated (novel; train for seen SKUs; all for a world no model saw)")
     p.add_argument("--engine", default="onnx")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--speed-engines", default="onnx,paddle", help="engines timed, '' for none (paddle skipped if absent)")
@@ -46,6 +48,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--sibling-check", action="store_true",
                    help="also report recall@1 after the service's sibling check (default settings): the nearest "
                    "SKU re-ranked among near-tied SKUs by geometric verification against their gallery photos")
+    p.add_argument("--size-check", action="store_true",
+                   help="also report recall@1 after the size check alone (embedding similarity plus the size "
+                   "score among near-tied SKUs; kiosk-camera enrolment photos and tray crops) and, with "
+                   "--sibling-check, after both")
+    p.add_argument("--size-weight", type=float, help="size check weight (default: the service's)")
+    p.add_argument("--size-spread", type=float, help="size check spread (default: the service's)")
     p.add_argument("--json", type=Path, help="write the figures here (e.g. MODEL_DIR/eval.json)")
     return p.parse_args(argv)
 
@@ -80,20 +88,30 @@ def retrieval(gallery_feats: np.ndarray, gallery_labels: np.ndarray, query_feats
     }
 
 
-def sibling_checked_top1(images: list[np.ndarray], gallery_labels: np.ndarray, gallery_images: list[np.ndarray],
-                         similarities: np.ndarray) -> np.ndarray:
-    """Per query, the SKU label the service's sibling check leaves on top of the nearest-neighbour answer
-    (no similarity threshold: every query has an answer, as for recall@1)."""
+def checked_top1(images: list[np.ndarray], gallery_labels: np.ndarray, gallery_images: list[np.ndarray] | None,
+                 similarities: np.ndarray, sizes: tuple[np.ndarray, np.ndarray, SizeCheckSettings] | None = None
+                 ) -> np.ndarray:
+    """Per query, the SKU label the service's candidate check leaves on top of the nearest-neighbour answer
+    (no similarity threshold: every query has an answer, as for recall@1): the print check when gallery images
+    are given, the size check when `sizes` (query sizes, gallery kiosk sizes with NaN for other cameras, settings)
+    is."""
     check = SiblingCheckSettings()
-    views = {i: detail_view(image, check.detail_side) for i, image in enumerate(gallery_images)}
+    views = ({i: detail_view(image, check.detail_side) for i, image in enumerate(gallery_images)}
+             if gallery_images is not None else None)
+    enrolled: dict[str, list[float]] = {}
+    if sizes is not None:
+        for label, value in zip(gallery_labels, sizes[1], strict=True):
+            if np.isfinite(value):
+                enrolled.setdefault(str(int(label)), []).append(float(value))
     top1 = []
-    for image, row in zip(images, similarities, strict=True):
+    for q, (image, row) in enumerate(zip(images, similarities, strict=True)):
         order = np.argsort(-row)[: check.neighbours]
         neighbours = [Neighbour(int(g), str(int(gallery_labels[g])), float(row[g])) for g in order]
         decision = Decision(neighbours[0].sku, neighbours[0].similarity, neighbours[0])
-        checked = check_siblings(
-            lambda ids: {i: views[i] for i in ids}, image, decision, neighbours, check, threshold=-1.0
-        )
+        size = (SizeEvidence(float(sizes[0][q]), enrolled, sizes[2])
+                if sizes is not None and np.isfinite(sizes[0][q]) else None)
+        details = (lambda ids: {i: views[i] for i in ids}) if views is not None else None
+        checked = check_siblings(details, image, decision, neighbours, check, threshold=-1.0, size=size)
         top1.append(int(checked.sku or -1))
     return np.array(top1)
 
@@ -123,7 +141,8 @@ def speed(model: Path, engine: str, threads: int, crops: list[np.ndarray], runs:
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     catalog = read_catalog(args.data)
     family_of = {cid: row["family"] for cid, row in catalog.items()}
-    crops = extract(args.data, side=NATIVE, splits={args.split}, margin=0.0, log_every=0)
+    splits = {"train", "novel"} if args.split == "all" else {args.split}
+    crops = extract(args.data, side=NATIVE, splits=splits, margin=0.0, log_every=0)
     gallery_mask, query_mask = crops.source == 1, crops.source == 0
     images = crops.box_crops()
     embedder = with_rotations(load_embedder(args.model, engine=args.engine, threads=args.threads),
@@ -152,12 +171,26 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
             result[name] = retrieval(g_feats, g_labels, feats[query_mask][sel], crops.labels[query_mask][sel],
                                      family_of)
     query_images = [img for img, q in zip(images, query_mask, strict=True) if q]
-    if args.sibling_check:  # on the enrolment photos as they are (no turned copies)
-        gallery_images = [img for img, g in zip(images, gallery_mask, strict=True) if g]
-        plain_feats, plain_labels = feats[gallery_mask], crops.labels[gallery_mask]
-        checked = sibling_checked_top1(query_images, plain_labels, gallery_images, feats[query_mask] @ plain_feats.T)
-        result["all_sibling_check"] = retrieval(plain_feats, plain_labels, feats[query_mask],
-                                                crops.labels[query_mask], family_of, checked)
+    # The checks run on the enrolment photos as they are (no turned copies).
+    gallery_images = [img for img, g in zip(images, gallery_mask, strict=True) if g]
+    plain_feats, plain_labels = feats[gallery_mask], crops.labels[gallery_mask]
+    plain_sims = feats[query_mask] @ plain_feats.T
+    size_settings = SizeCheckSettings(**{k: v for k, v in (("weight", args.size_weight),
+                                                           ("spread", args.size_spread)) if v is not None})
+    sizes = (crops.kiosk_size[query_mask], crops.kiosk_size[gallery_mask], size_settings)
+    runs = {"all_sibling_check": (args.sibling_check, False), "all_size_check": (args.size_check, True),
+            "all_sibling_size_check": (args.sibling_check and args.size_check, True)}
+    for key, (wanted, with_size) in runs.items():
+        if not wanted:
+            continue
+        print_check = key != "all_size_check"
+        checked = checked_top1(query_images, plain_labels, gallery_images if print_check else None, plain_sims,
+                               sizes if with_size else None)
+        result[key] = retrieval(plain_feats, plain_labels, feats[query_mask], crops.labels[query_mask], family_of,
+                                checked)
+    if args.size_check:
+        result["size_check"] = size_settings.model_dump()
+        result["kiosk_enrolment_photos"] = int(np.isfinite(crops.kiosk_size[gallery_mask]).sum())
     result["speed"] = {}
     for engine in filter(None, args.speed_engines.split(",")):
         if engine == "paddle" and importlib.util.find_spec("paddle") is None:

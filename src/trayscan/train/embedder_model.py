@@ -80,3 +80,27 @@ def write_infer_cfg(out: Path, size: int) -> None:
     }
     header = "# Crop preprocessing, PaddleClas RecPreProcess style; applied to RGB (BGR input is converted first).\n"
     (out / "infer_cfg.yml").write_text(header + yaml.safe_dump(cfg, sort_keys=False))
+
+
+# PP-ShiTuV2's TripletAngularMarginLoss settings (PaddleClas GeneralRecognitionV2): a ranking margin on cosine
+# similarity plus a small absolute pull of positives above 0.8 and push of negatives below 0.4.
+TRIPLET_MARGIN = 0.5
+TRIPLET_ABSOLUTE = (0.8, 0.4, 0.1)  # positive floor, negative ceiling, weight
+
+
+def triplet_angular_margin(features: paddle.Tensor, labels: paddle.Tensor) -> paddle.Tensor:
+    """Batch-hard triplet loss on cosine similarity: each anchor's least similar positive against its most similar
+    negative (in a family batch, usually a sibling). Anchors without a positive in the batch are left out."""
+    f = F.normalize(features, axis=1)
+    sim = f @ f.T
+    y = labels.reshape([-1, 1])
+    same = (y == y.T).astype(sim.dtype)
+    eye = paddle.eye(sim.shape[0], dtype=sim.dtype)
+    pos = same - eye
+    hardest_pos = (sim + (1 - pos) * 4.0).min(axis=1)  # non-positives pushed out of the minimum
+    hardest_neg = (sim - same * 4.0).max(axis=1)
+    has_pos = (pos.sum(axis=1) > 0).astype(sim.dtype)
+    floor, ceiling, weight = TRIPLET_ABSOLUTE
+    per_anchor = (F.relu(hardest_neg - hardest_pos + TRIPLET_MARGIN)
+                  + weight * (F.relu(floor - hardest_pos) + F.relu(hardest_neg - ceiling)))
+    return (per_anchor * has_pos).sum() / paddle.clip(has_pos.sum(), min=1.0)

@@ -118,6 +118,25 @@ def test_enrolment_takes_the_whole_product_when_a_part_scores_best(
     assert body["images"][0]["box"] == [90.0, 50.0, 230.0, 190.0]
 
 
+def test_kiosk_camera_photos_keep_the_product_size(client: TestClient) -> None:
+    create_product(client, "COLA")
+    files = [("images", ("kiosk.png", encode(product_photo(COLA, box=(90, 50, 230, 190))), "image/png"))]
+    response = client.post("/v1/admin/products/COLA/images", files=files, data={"camera": "kiosk"}, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    enrol(client, "COLA", COLA, photos=1)  # camera not named: another camera
+    images = client.get("/v1/admin/products/COLA/images", headers=ADMIN).json()["data"]
+    # the 140 x 140 box in a 320 x 240 photo: 140 / 320
+    assert [image["kiosk_size"] for image in images] == [pytest.approx(0.4375), None]
+
+
+def test_unknown_camera_is_422_and_enrols_nothing(client: TestClient) -> None:
+    create_product(client, "COLA")
+    response = client.post("/v1/admin/products/COLA/images", files=photo_files(COLA), data={"camera": "phone"},
+                           headers=ADMIN)
+    assert response.status_code == 422 and "camera" in response.text
+    assert client.get("/v1/products/COLA").json()["image_count"] == 0
+
+
 def test_photo_without_detection_uses_the_whole_photo(client: TestClient) -> None:
     create_product(client, "BLANK")
     files = [("images", ("white.png", encode(product_photo(COLA, box=(0, 0, 0, 0))), "image/png"))]

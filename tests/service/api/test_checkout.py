@@ -232,3 +232,23 @@ def test_sibling_pack_sizes_are_told_apart_by_their_print(
     # ... and go with them.
     assert client.delete("/v1/admin/products/TS0070", headers=ADMIN).status_code == 200
     assert not list(settings.image_dir.glob("TS0070/*"))
+
+
+def test_pack_sizes_of_one_design_are_told_apart_by_their_kiosk_size(
+    client: TestClient, detector: BlobDetector
+) -> None:
+    """SMALL and LARGE share one plain design (no print to read, the same embedding): enrolled from the kiosk
+    camera, their sizes in its photos decide which one a tray item is."""
+    for sku, box in (("SMALL", (100, 60, 180, 140)), ("LARGE", (100, 60, 220, 180))):
+        create_product(client, sku)
+        photo = tray([(COLA, box)])
+        detector.register(photo, [tuple(float(v) for v in box)])
+        files = [("images", (f"{sku}.png", encode(photo), "image/png"))]
+        response = client.post(f"/v1/admin/products/{sku}/images", files=files, data={"camera": "kiosk"},
+                               headers=ADMIN)
+        assert response.status_code == 201, response.text
+    for sku, box in (("SMALL", (300, 200, 382, 282)), ("LARGE", (300, 200, 418, 318))):
+        image = tray([(COLA, box)])
+        detector.register(image, [tuple(float(v) for v in box)])
+        receipt = checkout(client, encode(image)).json()
+        assert lines(receipt) == {sku: 1}, receipt

@@ -113,3 +113,16 @@ def test_embeddings_are_read_by_embedder_and_size_without_records(catalog: Catal
     got_ids, vectors = catalog.embeddings("emb", 8, [ids[2], ids[1]])  # the old embedder's image is left out
     assert got_ids == [ids[2]] and vectors[0, 0] == 0.75
     assert [r.id for r in catalog.images_by_ids([ids[1], ids[0]])] == [ids[0], ids[1]]
+
+
+def test_kiosk_sizes_of_active_products_with_kiosk_photos(catalog: Catalog) -> None:
+    for sku in ("A", "B", "C"):
+        catalog.create_product(sku, sku, Decimal("1"), "CNY")
+    kiosk = NewImage("x/2.png", (1.0, 2.0, 3.0, 4.0), np.ones(8, np.float32), "emb", kiosk_size=0.12)
+    with catalog.transaction() as session:
+        catalog.add_images(session, "A", [image(), kiosk, kiosk])
+        catalog.add_images(session, "B", [kiosk])
+        catalog.add_images(session, "C", [image()])  # no kiosk photo
+    catalog.update_product("B", {"active": False})
+    assert catalog.kiosk_sizes(["A", "B", "C", "NOPE"]) == {"A": [0.12, 0.12]}
+    assert catalog.kiosk_sizes([]) == {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from trayscan.api.deps import MetricsDep, RunnerDep, ServicesDep, read_upload, require_admin
@@ -17,7 +17,7 @@ from trayscan.api.routes.responses import error_responses
 from trayscan.catalog.models import Product
 from trayscan.catalog.repository import ImageRecord
 from trayscan.errors import ImageNotFoundError, InvalidRequestError
-from trayscan.gallery.enrolment import Photo
+from trayscan.gallery.enrolment import Camera, Photo
 from trayscan.pipeline.decode import MEDIA_TYPE_OF_SUFFIX
 from trayscan.schemas import (
     AdminSession,
@@ -97,20 +97,27 @@ async def enrol_images(
     services: ServicesDep,
     runner: RunnerDep,
     metrics: MetricsDep,
+    camera: Annotated[
+        Camera,
+        Form(
+            description="`kiosk` when the photos were taken by the kiosk's own camera, with the product on the tray: "
+            "the product's size in them is kept, and tells its pack sizes apart at checkout; else `other`"
+        ),
+    ] = "other",
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Detect, crop and embed the product in each photo and add it to the live gallery: the next checkout sees it."""
     limits = services.settings.limits
     if len(images) > limits.max_enrol_images:
         raise InvalidRequestError(f"at most {limits.max_enrol_images} photos per request, got {len(images)}")
-    photos = [Photo(upload.filename, await read_upload(upload, limits.max_upload_bytes)) for upload in images]
+    photos = [Photo(upload.filename, await read_upload(upload, limits.max_upload_bytes), camera) for upload in images]
 
     async def work() -> EnrolmentPublic:
         enrolment = await runner.run(services.enroller.enrol, sku, photos)
         metrics.observe_enrolment(enrolment)
         return enrolment
 
-    request = fingerprint(sku, *(part for photo in photos for part in (photo.filename or "", photo.data)))
+    request = fingerprint(sku, camera, *(part for photo in photos for part in (photo.filename or "", photo.data)))
     return await idempotent(services, runner, idempotency_key, "enrol", request, 201, work)
 
 
@@ -125,6 +132,7 @@ def image_public(image: ImageRecord, request: Request) -> ImagePublic:
     return ImagePublic(
         id=image.id, sku=image.sku, box=list(image.box), created_at=image.created_at, url=url,
         source="tray" if image.source == "tray" else "enrolment", receipt_id=image.receipt_id,
+        kiosk_size=None if image.kiosk_size is None else round(image.kiosk_size, 5),
     )
 
 

@@ -1,0 +1,54 @@
+"""Family batches (a PK sampler over sibling SKUs) and the triplet angular margin loss of the embedder's training."""
+
+import numpy as np
+import pytest
+
+from trayscan.train.crops import CropSet
+from trayscan.train.embedder_data import BatchSampler, FamilyBatches
+
+
+def _crops(labels: list[int]) -> CropSet:
+    n = len(labels)
+    side = 24
+    return CropSet(buffer=np.full(n * side * side * 3, 128, np.uint8),
+                   offsets=np.arange(n + 1, dtype=np.int64) * side * side * 3,
+                   shapes=np.tile(np.array([side, side, 3], np.int32), (n, 1)),
+                   boxes=np.tile(np.array([2, 2, 22, 22], np.float32), (n, 1)),
+                   labels=np.array(labels, np.int32), source=np.zeros(n, np.uint8), visible=np.ones(n, np.float32))
+
+
+def test_family_batches_hold_siblings_in_pairs() -> None:
+    # families: A has 5 SKUs, B 2, C 1
+    family_of = {1: "A", 2: "A", 3: "A", 4: "A", 5: "A", 6: "B", 7: "B", 8: "C"}
+    labels = [c for c in family_of for _ in range(3)]
+    class_of = {c: i for i, c in enumerate(sorted(family_of))}
+    sampler = BatchSampler(_crops(labels), class_of, 16, 0.0, seed=0, families=FamilyBatches(family_of, skus=4))
+    for step in range(5):
+        _, y = sampler.batch(step, 16)
+        classes = [sorted(class_of)[i] for i in y[:, 0]]
+        # consecutive pairs are one SKU; consecutive groups never mix families
+        assert all(classes[i] == classes[i + 1] for i in range(0, 16, 2))
+        fams = [family_of[c] for c in classes]
+        runs = [fams[0]] + [f for a, f in zip(fams, fams[1:], strict=False) if f != a]
+        assert all(r in "ABC" for r in runs)
+        # no family gives more than 4 SKUs per draw
+        assert max(len(set(classes[i:i + 8])) for i in range(0, 16, 8)) <= 4
+
+
+def test_class_balanced_batches_are_unchanged_without_families() -> None:
+    labels = [1, 1, 2, 2, 3, 3]
+    class_of = {1: 0, 2: 1, 3: 2}
+    a = BatchSampler(_crops(labels), class_of, 16, 0.0, seed=3).batch(7, 8)
+    b = BatchSampler(_crops(labels), class_of, 16, 0.0, seed=3).batch(7, 8)
+    assert np.array_equal(a[1], b[1]) and np.allclose(a[0], b[0])
+
+
+def test_triplet_loss_is_zero_when_siblings_are_far_and_positive_when_close() -> None:
+    paddle = pytest.importorskip("paddle")
+    from trayscan.train.embedder_model import triplet_angular_margin
+
+    labels = paddle.to_tensor(np.array([0, 0, 1, 1], np.int64))
+    apart = paddle.to_tensor(np.array([[1, 0], [1, 0], [-1, 0], [-1, 0]], np.float32))
+    close = paddle.to_tensor(np.array([[1, 0], [1, 0.1], [1, 0.05], [1, -0.1]], np.float32))
+    assert float(triplet_angular_margin(apart, labels)) == pytest.approx(0.0, abs=1e-6)
+    assert float(triplet_angular_margin(close, labels)) > 0.4
