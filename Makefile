@@ -9,7 +9,7 @@ MESH_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri fonts-wqy-zenhei fonts-arp
 	fonts-open-sans fonts-ebgaramond fonts-urw-base35 mate-backgrounds colobot-common-textures
 APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql $(MESH_PACKAGES)
 
-.PHONY: run test lint unit system-deps venv demo train-env clean bench bench-mixed bench-gallery bench-gallery-1m feedback-eval eval calibrate box-scorer heldout heldout-eval fuzz detector-data detector-heldout detector-starts detector-eval
+.PHONY: run test lint unit system-deps venv demo train-env clean bench bench-mixed bench-gallery bench-gallery-1m feedback-eval eval calibrate box-scorer heldout heldout-eval fuzz detector-data detector-heldout detector-starts detector-eval embedder-data calibrate-size-check
 
 # The development flag lets the service start with configs/default.yaml's placeholder admin token.
 run: system-deps venv
@@ -108,6 +108,22 @@ $(MESH_VAL)/annotations.json: | venv
 	$(BIN)/trayscan synth --renderer mesh --out $(MESH_VAL) --seed 3 --families 30 --trays 60 --tray-skus novel \
 		--tray-seed 8001 --enrol-per-sku 3
 
+# Validation trays for the size check (docs/CALIBRATION.md): every SKU of a mesh world no model trains on (seed 6),
+# five enrolment shots a product, a quarter of them by the kiosk camera.
+MESH_VAL_KIOSK := data/mesh-val-kiosk
+$(MESH_VAL_KIOSK)/annotations.json: | venv
+	$(BIN)/trayscan synth --renderer mesh --out $(MESH_VAL_KIOSK) --seed 6 --families 60 --trays 150 --tray-skus all \
+		--tray-seed 8101 --enrol-per-sku 5
+
+# The size check's weight and spread swept on those trays' ground-truth crops (recall@1, 4 views).
+calibrate-size-check: $(MESH_VAL_KIOSK)/annotations.json
+	for weight in 0.02 0.05 0.1 0.2 0.4; do for spread in 0.1 0.2 0.3; do \
+		$(BIN)/trayscan train embedder-eval --data $(MESH_VAL_KIOSK) --split all --embed-rotations 4 \
+			--speed-engines '' --size-check --size-weight $$weight --size-spread $$spread 2>/dev/null \
+			| $(BIN)/python -c "import json, sys; d = json.load(sys.stdin); print('weight $$weight spread $$spread:', \
+				'recall@1', round(d['all']['recall_at_1'], 4), '->', round(d['all_size_check']['recall_at_1'], 4))"; \
+	done; done
+
 # The box scorer shipped in models/box-scorer/ (pipeline/box_scorer.py), fitted for the shipped detector and
 # embedder on validation trays of both renderers: the two sprite validation worlds and the mesh validation trays.
 box-scorer: system-deps venv $(VAL_DATA)/annotations.json $(TRAIN_VAL_DATA)/annotations.json $(MESH_VAL)/annotations.json
@@ -146,6 +162,14 @@ heldout-eval: heldout
 feedback-eval: heldout
 	$(BIN)/trayscan eval --annotations $(MESH_TEST)/annotations.json --images $(MESH_TEST) --split novel \
 		--feedback 0,50,100 --quiet --out build/feedback-mesh-test.json --markdown bench/EVAL-feedback-mesh-test.md
+
+# The embedder's training crops (models/embedder/lcnet/MODEL_CARD.md, "Data"): mesh worlds 1, 2, 4 and 5 and the
+# sprite renderer's varied trays; validation on mesh world 3.
+EMB_TRAIN_SETS := data/mesh-train data/mesh-train-w2 data/mesh-train-w4 data/mesh-train-w5 data/train-varied
+data/mesh-train-w4/annotations.json data/mesh-train-w5/annotations.json: data/mesh-train-w%/annotations.json: | venv
+	$(BIN)/trayscan synth --renderer mesh --out data/mesh-train-w$* --seed $* --families 60 --trays 600 \
+		--tray-skus all --tray-seed 10000 --enrol-per-sku 5
+embedder-data: system-deps venv $(addsuffix /annotations.json,$(EMB_TRAIN_SETS)) $(MESH_VAL)/annotations.json
 
 # The detector's training and validation trays (models/detector/mainbody/MODEL_CARD.md, "Data"): both renderers'
 # standard styles (mesh worlds 1 and 2, the sprite renderer's varied surfaces); validation trays of both.

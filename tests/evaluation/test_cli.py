@@ -208,3 +208,16 @@ def test_own_server_mode_refuses_options_it_cannot_honour(
     with pytest.raises(SystemExit):
         cli.main([*argv, *extra])
     assert "--serve evaluates its own server over HTTP" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("fake_models")
+def test_signals_run_every_combination_of_the_candidate_checks(world: Path, tmp_path: Path) -> None:
+    code, results, md = run_eval(world, tmp_path, "--signals")
+    assert code == 0
+    pipelines = results["pipelines"]
+    combos = [f"trayscan sibling_check.enabled={a} size_check.enabled={b}" for a in (0, 1) for b in (0, 1)]
+    assert list(pipelines) == ["trayscan", *combos]
+    # both on is the service's default: the same receipts as the plain run
+    for key in ("overall", "wrong_trays", "errors"):
+        assert pipelines[combos[-1]][key] == pipelines["trayscan"][key]
+    assert f"| {combos[0]} | **averaged** |" in md

@@ -101,9 +101,13 @@ def test_staff_enrols_a_novel_product_and_the_kiosk_recognises_it(
     photos = [str(path) for path, _ in world.enrol[novel]]
     page.set_input_files("#f-photos", photos)
     assert page.inner_text("#f-photos-count") == f"{len(photos)} photos chosen"
+    page.check("#f-kiosk")  # the world's photos are shot as the kiosk camera sees a tray
     page.click("#add-submit")
     page.wait_for_selector("#add-status .enrol-ok")
     assert f"{len(photos)} photo(s) of {novel} enrolled" in page.inner_text("#add-status .enrol-ok")
+    with server.client() as client:  # the photos kept the product's size for the size check
+        stored = client.get(f"/v1/admin/products/{novel}/images", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert [image["kiosk_size"] is not None for image in stored.json()["data"]] == [True] * len(photos)
 
     outcomes = page.locator("#add-status .outcome")
     assert outcomes.count() == len(photos)

@@ -123,6 +123,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "combination), on the same gallery, to calibrate thresholds on a validation set",
     )
     p.add_argument(
+        "--signals",
+        action="store_true",
+        help="in-process: also run trayscan's pipeline with each combination of the candidate checks (the print "
+        "check and the size check each off and on), to report what each signal gains over the embedding alone",
+    )
+    p.add_argument(
         "--feedback",
         metavar="N1,N2,...",
         help="in-process: a simulated clerk confirms the doubtful items of the first N trays (the kiosk's feedback "
@@ -140,8 +146,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             p.error("--feedback runs trayscan's pipeline in-process, without --url, --serve or --sweep")
     if args.url and args.pipeline != "trayscan":
         p.error("--pipeline ppshitu/both runs in-process only (the server runs trayscan's pipeline)")
+    if args.signals:
+        args.sweep += list(SIGNAL_SWEEP)
     if args.url and args.sweep:
-        p.error("--sweep runs in-process only")
+        p.error("--sweep and --signals run in-process only")
     if args.serve and (args.url or args.pipeline != "trayscan" or args.sweep):
         p.error("--serve evaluates its own server over HTTP: not with --url, --pipeline ppshitu/both or --sweep")
     try:
@@ -149,6 +157,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     except ValueError as error:
         p.error(str(error))
     return args
+
+
+# The candidate checks' switches: --signals runs every combination of them.
+SIGNAL_SWEEP = ("sibling_check.enabled=0,1", "size_check.enabled=0,1")
 
 
 def parse_sweep(specs: list[str]) -> list[dict[str, float]]:
@@ -272,7 +284,7 @@ def _run_sweep_group(
         stages.detector, stages.embedder, varied(stages.settings, shared), stages.limits, stages.box_scorer
     )
     floor = min(observation_floor(varied(observing.settings, combo), stages.box_scorer) for combo in group)
-    recognizer = Recognizer(observing, base.gallery, base.labels, base.details)
+    recognizer = Recognizer(observing, base.gallery, base.labels, base.details, base.sizes)
     label = " ".join(f"{k}={v:g}" for k, v in shared.items()) or "sweep"
     observed = observe_trays(trays.trays, args.images, recognizer, floor, tray_progress(args.quiet), label)
     results = {}

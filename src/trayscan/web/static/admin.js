@@ -393,6 +393,8 @@
 
   function buildPanel(sku) {
     const files = h("input", { type: "file", accept: "image/*", multiple: true, class: "panel-photos" });
+    const kiosk = h("input", { type: "checkbox", class: "panel-kiosk" });
+    const kioskLabel = h("label", { class: "check" }, kiosk, " ", h("span", { dataset: { i18n: "kiosk_camera" } }, t("kiosk_camera")));
     const upload = h("button", { type: "button", class: "btn btn-primary btn-small panel-upload" }, t("upload"));
     const title = h("h3", {}, t("photos_of", { sku }));
     const status = h("div", { class: "status" });
@@ -400,7 +402,7 @@
     const panel = h(
       "div",
       { class: "panel-body", dataset: { sku } },
-      h("div", { class: "detail-head" }, title, h("span", { class: "muted" }, t("add_photos")), files, upload),
+      h("div", { class: "detail-head" }, title, h("span", { class: "muted" }, t("add_photos")), files, kioskLabel, upload),
       status,
       gallery
     );
@@ -412,7 +414,7 @@
       }
       upload.disabled = true;
       upload.textContent = t("enrolling");
-      await enrol(sku, chosen, status);
+      await enrol(sku, chosen, status, kiosk.checked);
       files.value = "";
       upload.disabled = false;
       upload.textContent = t("upload");
@@ -494,10 +496,12 @@
 
   // enrolment
 
-  /** POST the photos of `sku`; show each photo's detected box and crop, and any confusable-product warning. */
-  async function enrol(sku, files, status) {
+  /** POST the photos of `sku`; show each photo's detected box and crop, and any confusable-product warning.
+   * `kioskCamera`: the photos were taken by the kiosk's own camera (their product size is kept for the size check). */
+  async function enrol(sku, files, status, kioskCamera = false) {
     const form = new FormData();
     for (const file of files) form.append("images", file, file.name);
+    form.append("camera", kioskCamera ? "kiosk" : "other");
     try {
       const result = await adminApi("POST", `/v1/admin/products/${enc(sku)}/images`, { form });
       const product = findProduct(sku);
@@ -693,7 +697,7 @@
         button.textContent = t("enrolling");
         const holder = h("div", { class: "enrolment" });
         status.append(holder);
-        const result = await enrol(sku, files, holder);
+        const result = await enrol(sku, files, holder, $("f-kiosk").checked);
         if (!result && findProduct(sku)) {
           holder.append(h("p", { class: "muted retry-photos" }, t("retry_photos")));
           state.expanded.add(sku); // its photo panel is where other photos can be tried

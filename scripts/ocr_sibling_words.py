@@ -1,0 +1,86 @@
+"""Could printed text decide between near-tied siblings? On tray crops whose nearest SKUs (the shipped embedder, 4
+views) are near-tied siblings, PP-OCRv4 mobile (rapidocr-onnxruntime 1.4.4) reads the crop, and a word of one
+candidate's name that the other candidates' names lack decides. Prints how often the right SKU's word is read, how
+often a wrong one's, and the median time per crop.
+
+    .venv/bin/pip install --no-deps rapidocr-onnxruntime==1.4.4 pyclipper shapely   # its models are in the wheel
+    .venv/bin/python scripts/ocr_sibling_words.py data/mesh-val --det-side 640 --angle-classifier
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from trayscan.config import SiblingCheckSettings
+from trayscan.inference import load_embedder
+from trayscan.inference.views import with_rotations
+from trayscan.train.crops import extract, read_catalog
+
+
+def words(text: str) -> set[str]:
+    return {w for w in re.split(r"[^0-9a-z\u4e00-\u9fff]+", text.lower()) if len(w) >= 2}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("data", type=Path, help="a trayscan synth folder")
+    p.add_argument("--split", default="novel", help="catalog split (novel, train)")
+    p.add_argument("--crops", type=int, default=60, help="near-tied crops read (a random sample)")
+    p.add_argument("--det-side", type=int, default=320, help="the text detector's longer input side")
+    p.add_argument("--angle-classifier", action="store_true", help="turn upside-down text lines first")
+    p.add_argument("--model", type=Path, default=Path("models/embedder/lcnet"))
+    args = p.parse_args()
+    from rapidocr_onnxruntime import RapidOCR
+
+    catalog = read_catalog(args.data)
+    crops = extract(args.data, side=100_000, splits={args.split}, margin=0.0, log_every=0)
+    images = crops.box_crops()
+    features = with_rotations(load_embedder(args.model, engine="onnx", threads=1), 4).embed(images)
+    gallery, queries = np.flatnonzero(crops.source == 1), np.flatnonzero(crops.source == 0)
+    similarities = features[queries] @ features[gallery].T
+    engine = RapidOCR(use_cls=args.angle_classifier, det_limit_side_len=args.det_side,
+                      intra_op_num_threads=1, inter_op_num_threads=1)
+    margin = SiblingCheckSettings().margin  # the service's near-tie window
+    tally = {"near_tied_crops": 0, "nearest_right": 0, "right_word_read": 0, "wrong_word_read": 0,
+             "decided_right": 0, "decided_wrong": 0}
+    seconds = []
+    for q in np.random.default_rng(0).permutation(len(queries)):
+        row = similarities[q]
+        order = np.argsort(-row)
+        skus: list[int] = []
+        for g in order:
+            if row[g] < row[order[0]] - margin:
+                break
+            if int(crops.labels[gallery[g]]) not in skus:
+                skus.append(int(crops.labels[gallery[g]]))
+        truth = int(crops.labels[queries[q]])
+        if len(skus) < 2 or truth not in skus:
+            continue
+        tally["near_tied_crops"] += 1
+        tally["nearest_right"] += skus[0] == truth
+        start = time.perf_counter()
+        result, _ = engine(images[queries[q]])
+        seconds.append(time.perf_counter() - start)
+        read = words(" ".join(line[1] for line in result or []))
+        names = {sku: words(catalog[sku]["name"]) for sku in skus}
+        hits = {sku: len((names[sku] - set().union(*(names[o] for o in skus if o != sku))) & read) for sku in skus}
+        tally["right_word_read"] += hits[truth] > 0
+        tally["wrong_word_read"] += any(hits[sku] > 0 for sku in skus if sku != truth)
+        best = max(hits.values())
+        if best > 0 and list(hits.values()).count(best) == 1:
+            tally["decided_right" if max(hits, key=lambda s: hits[s]) == truth else "decided_wrong"] += 1
+        if tally["near_tied_crops"] == args.crops:
+            break
+    tally["ms_per_crop_median"] = round(1000 * float(np.median(seconds)), 1)
+    print(json.dumps({"data": str(args.data), "det_side": args.det_side, "angle_classifier": args.angle_classifier,
+                      **tally}))
+
+
+if __name__ == "__main__":
+    main()
