@@ -106,6 +106,9 @@ def test_staff_confirm_a_crop_and_the_next_checkout_recognises_it(stocked: TestC
     assert review["outcome"] == "confirmed" and review["image_id"] is not None
     [image] = stocked.get("/v1/admin/products/TEA/images", headers=ADMIN).json()["data"]
     assert (image["id"], image["source"], image["receipt_id"]) == (review["image_id"], "tray", receipt["receipt_id"])
+    # a checkout photo is the kiosk camera's: the item's size in it is kept for the size check
+    (x1, y1, x2, y2), (width, height) = TEA_BOX, (640, 480)
+    assert image["kiosk_size"] == pytest.approx(((x2 - x1) * (y2 - y1)) ** 0.5 / max(width, height), abs=1e-3)
     assert stocked.get("/v1/admin/review", headers=ADMIN).json()["count"] == 0  # reviewed: off the queue
 
     again = checkout(stocked, tray([(TEA, (300, 20, 420, 160)), (COLA, COLA_BOX)]))
