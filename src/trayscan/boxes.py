@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -58,3 +59,11 @@ def part_and_group_boxes(pred_boxes: BoxRows, truth: BoxRows) -> tuple[np.ndarra
     held = inside_matrix(gt, pred).T >= GROUP_HOLDS  # [pred, gt]: the item lies in the box
     group = unmatched & (held.sum(axis=1) >= 2)
     return part, group
+
+
+def relative_size(box: Sequence[float], photo_shape: Sequence[int]) -> float:
+    """The item's size in its photo: the square root of its box's area over the photo's longer side (the same for
+    any resolution the photo is decoded or stored at)."""
+    x1, y1, x2, y2 = box
+    area = max(0.0, float(x2) - float(x1)) * max(0.0, float(y2) - float(y1))
+    return math.sqrt(area) / max(int(photo_shape[0]), int(photo_shape[1]))

@@ -20,18 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from trayscan.boxes import relative_size
 from trayscan.config import SizeCheckSettings
+
+__all__ = ["SizeEvidence", "SizeSource", "relative_size", "size_scores"]
 
 # SKU -> the relative sizes of its kiosk-camera photos (catalog for the service).
 SizeSource = Callable[[Iterable[str]], dict[str, list[float]]]
-
-
-def relative_size(box: Sequence[float], photo_shape: Sequence[int]) -> float:
-    """The item's size in its photo: the square root of its box's area over the photo's longer side (the same for
-    any resolution the photo is decoded or stored at)."""
-    x1, y1, x2, y2 = box
-    area = max(0.0, float(x2) - float(x1)) * max(0.0, float(y2) - float(y1))
-    return math.sqrt(area) / max(int(photo_shape[0]), int(photo_shape[1]))
 
 
 def size_scores(crop_size: float, enrolled: Mapping[str, Sequence[float]], spread: float) -> dict[str, float] | None:

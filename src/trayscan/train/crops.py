@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from trayscan.pipeline.size_check import relative_size
+from trayscan.boxes import relative_size
 
 MARGIN = 0.15  # context kept around each box so box-jitter augmentation can grow the crop
 
