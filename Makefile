@@ -9,7 +9,7 @@ MESH_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri fonts-wqy-zenhei fonts-arp
 	fonts-open-sans fonts-ebgaramond fonts-urw-base35 mate-backgrounds colobot-common-textures
 APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql $(MESH_PACKAGES)
 
-.PHONY: run test lint unit system-deps venv demo train-env clean bench bench-mixed bench-gallery bench-gallery-1m feedback-eval eval calibrate box-scorer heldout heldout-eval fuzz detector-data detector-heldout detector-starts detector-eval embedder-data calibrate-size-check
+.PHONY: run test lint unit system-deps venv demo train-env clean bench bench-mixed bench-gallery bench-gallery-1m feedback-eval eval calibrate box-scorer heldout heldout-eval fuzz detector-data detector-heldout detector-starts detector-eval embedder-data embedder-starts calibrate-size-check
 
 # The development flag lets the service start with configs/default.yaml's placeholder admin token.
 run: system-deps venv
@@ -170,6 +170,14 @@ data/mesh-train-w4/annotations.json data/mesh-train-w5/annotations.json: data/me
 	$(BIN)/trayscan synth --renderer mesh --out data/mesh-train-w$* --seed $* --families 60 --trays 600 \
 		--tray-skus all --tray-seed 10000 --enrol-per-sku 5
 embedder-data: system-deps venv $(addsuffix /annotations.json,$(EMB_TRAIN_SETS)) $(MESH_VAL)/annotations.json
+
+# The embedder's starts at equal training time (BUDGET minutes each, default 25): x1.0 random against x1.0 from
+# PULC's pretrained backbone, then recall@1 on the mesh validation and held-out sets (scripts/embedder_starts.sh).
+PULC_BACKBONE := build/pretrained/paddle/pplcnet_x1_0_pulc_orientation_rec_backbone.pdparams
+$(PULC_BACKBONE):
+	bash scripts/make_train_env.sh
+embedder-starts: embedder-data heldout $(PULC_BACKBONE)
+	bash scripts/embedder_starts.sh
 
 # The detector's training and validation trays (models/detector/mainbody/MODEL_CARD.md, "Data"): both renderers'
 # standard styles (mesh worlds 1 and 2, the sprite renderer's varied surfaces); validation trays of both.
