@@ -1,5 +1,10 @@
 """Family batches (a PK sampler over sibling SKUs) and the triplet angular margin loss of the embedder's training."""
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -52,3 +57,29 @@ def test_triplet_loss_is_zero_when_siblings_are_far_and_positive_when_close() ->
     close = paddle.to_tensor(np.array([[1, 0], [1, 0.1], [1, 0.05], [1, -0.1]], np.float32))
     assert float(triplet_angular_margin(apart, labels)) == pytest.approx(0.0, abs=1e-6)
     assert float(triplet_angular_margin(close, labels)) > 0.4
+
+
+@pytest.mark.slow
+def test_family_batch_training_with_the_triplet_loss_runs_and_exports(tmp_path: Path) -> None:
+    """In the training venv: a few steps of family batches with the triplet term from PULC's pretrained x1.0
+    backbone (the recipe of the embedder's starts), exported as the service loads it."""
+    repo = Path(__file__).resolve().parents[2]
+    train_bin = repo / ".venv-train" / "bin" / "trayscan"
+    pulc = repo / "build" / "pretrained" / "paddle" / "pplcnet_x1_0_pulc_orientation_rec_backbone.pdparams"
+    if not train_bin.is_file() or not pulc.is_file():
+        pytest.skip("training venv or imported weights absent: `make train-env` builds both")
+    world = tmp_path / "world"
+    subprocess.run([sys.executable, "-m", "trayscan.cli", "synth", "--out", str(world), "--seed", "1", "--families",
+                    "3", "--trays", "4", "--enrol-per-sku", "2", "--tray-skus", "all"], check=True, cwd=repo,
+                   capture_output=True)
+    out = tmp_path / "model"
+    run = subprocess.run([str(train_bin), "train", "embedder", "--data", str(world), "--out", str(out), "--ckpt-dir",
+                          str(tmp_path / "ckpt"), "--scale", "1.0", "--size", "32", "--batch", "8", "--steps", "3",
+                          "--threads", "1", "--workers", "0", "--init", str(pulc), "--family-batches",
+                          "--family-skus", "2", "--triplet-weight", "1.0"], capture_output=True, text=True, cwd=repo,
+                         timeout=600)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "backbone from" in run.stdout
+    state = json.loads((out / "training.json").read_text())
+    assert state["step"] == 3 and state["args"]["family_batches"] and state["args"]["triplet_weight"] == 1.0
+    assert (out / "inference.onnx").is_file()
