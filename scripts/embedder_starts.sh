@@ -1,7 +1,8 @@
 #!/bin/bash
 # The embedder's starts at equal training time (models/embedder/lcnet/MODEL_CARD.md, "Starts"): PP-LCNet x1.0 from
 # random weights and from PaddleClas PULC's pretrained backbone (`make train-env` imports it), one recipe, both runs
-# at once on 1 thread each, BUDGET minutes of training each; then recall@1 on validation and held-out crops.
+# at once on 1 thread each, BUDGET minutes of training each, on the mesh worlds' crops; then recall@1 on the mesh
+# validation and held-out crops.
 # Resumable: a rerun continues each run from its checkpoint.
 set -euo pipefail
 BUDGET=${BUDGET:-25}
@@ -11,7 +12,7 @@ mkdir -p "$OUT"
 run() {  # name, extra arguments
   local name=$1; shift
   OMP_NUM_THREADS=1 .venv-train/bin/trayscan train embedder --data data/mesh-train --extra-data data/mesh-train-w2 \
-    --extra-data data/mesh-train-w4 --extra-data data/mesh-train-w5 --extra-data data/train-varied \
+    --extra-data data/mesh-train-w4 --extra-data data/mesh-train-w5 \
     --out "$OUT/$name" --ckpt-dir "$OUT/ckpt-$name" --scale 1.0 --size 160 --batch 64 --lr 2e-3 --warmup-steps 100 \
     --margin-ramp-steps 300 --aug-ramp-steps 300 --family-batches --triplet-weight 1.0 --minutes "$BUDGET" --seed 0 \
     --threads 1 --workers 0 "$@" > "$OUT/$name.log" 2>&1
