@@ -9,7 +9,7 @@ MESH_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri fonts-wqy-zenhei fonts-arp
 	fonts-open-sans fonts-ebgaramond fonts-urw-base35 mate-backgrounds colobot-common-textures
 APT_PACKAGES := fonts-noto-cjk openclipart-png chromium postgresql $(MESH_PACKAGES)
 
-.PHONY: run test lint unit system-deps venv demo train-env clean bench bench-mixed bench-gallery bench-gallery-1m feedback-eval eval calibrate box-scorer heldout heldout-eval fuzz detector-data detector-heldout detector-starts detector-eval embedder-data embedder-starts calibrate-size-check
+.PHONY: run test lint unit system-deps venv demo train-env clean bench bench-mixed bench-gallery bench-gallery-1m feedback-eval eval calibrate box-scorer heldout heldout-eval fuzz detector-data detector-heldout detector-starts detector-eval embedder-data embedder-eval embedder-starts calibrate-size-check
 
 # The development flag lets the service start with configs/default.yaml's placeholder admin token.
 run: system-deps venv
@@ -170,6 +170,16 @@ data/mesh-train-w4/annotations.json data/mesh-train-w5/annotations.json: data/me
 	$(BIN)/trayscan synth --renderer mesh --out data/mesh-train-w$* --seed $* --families 60 --trays 600 \
 		--tray-skus all --tray-seed 10000 --enrol-per-sku 5
 embedder-data: system-deps venv $(addsuffix /annotations.json,$(EMB_TRAIN_SETS)) $(MESH_VAL)/annotations.json
+
+# The shipped embedder on every held-out set (each renderer's test split and held-out style): recall@1 with the
+# service's 4 views and after its print and size checks -> models/embedder/lcnet/eval/<set>.json.
+EMB_HELDOUT := data/emb-test-novel data/emb-test-novel-shifted $(MESH_TEST) $(MESH_HOLDOUT)
+embedder-eval: heldout
+	mkdir -p models/embedder/lcnet/eval
+	for set in $(EMB_HELDOUT); do \
+		$(BIN)/trayscan train embedder-eval --data $$set --embed-rotations 4 --speed-engines '' --sibling-check \
+			--size-check --json models/embedder/lcnet/eval/$$(basename $$set).json > /dev/null || exit 1; \
+	done
 
 # The embedder's starts at equal training time (BUDGET minutes each, default 25): x1.0 random against x1.0 from
 # PULC's pretrained backbone, then recall@1 on the mesh validation and held-out sets (scripts/embedder_starts.sh).
