@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from trayscan.train.crops import CropSet
-from trayscan.train.embedder_data import BatchSampler, FamilyBatches
+from trayscan.train.embedder_data import WORLD_LABEL_STRIDE, BatchSampler, FamilyBatches
 
 
 def _crops(labels: list[int]) -> CropSet:
@@ -46,6 +46,21 @@ def test_class_balanced_batches_are_unchanged_without_families() -> None:
     a = BatchSampler(_crops(labels), class_of, 16, 0.0, seed=3).batch(7, 8)
     b = BatchSampler(_crops(labels), class_of, 16, 0.0, seed=3).batch(7, 8)
     assert np.array_equal(a[1], b[1]) and np.allclose(a[0], b[0])
+
+
+@pytest.mark.parametrize("families", [False, True])
+def test_world_weights_set_how_often_each_world_is_drawn(families: bool) -> None:
+    # world 0: 4 classes in 2 families; world 1: 4 classes in 2 families, weighted 0.25
+    family_of = {c + w * WORLD_LABEL_STRIDE: f"{w}:{c // 3}" for w in (0, 1) for c in (1, 2, 3, 4)}
+    labels = [c for c in family_of for _ in range(2)]
+    class_of = {c: i for i, c in enumerate(sorted(family_of))}
+    sampler = BatchSampler(_crops(labels), class_of, 16, 0.0, seed=0, world_weights=[1.0, 0.25],
+                           families=FamilyBatches(family_of, skus=2) if families else None)
+    drawn = np.concatenate([sampler._classes(np.random.default_rng(k), 64) for k in range(50)])
+    share = float((drawn >= WORLD_LABEL_STRIDE).mean())
+    assert share == pytest.approx(0.2, abs=0.03)  # 0.25 / (1 + 0.25)
+    with pytest.raises(ValueError, match="world weights"):
+        BatchSampler(_crops(labels), class_of, 16, 0.0, seed=0, world_weights=[1.0])
 
 
 def test_triplet_loss_is_zero_when_siblings_are_far_and_positive_when_close() -> None:

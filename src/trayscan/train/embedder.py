@@ -44,7 +44,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    "families to learn from; none of them is in --data's world)")
     p.add_argument("--init", type=Path, help="start backbone and neck from this checkpoint's last.pdparams, or "
                    "from a .pdparams file such as the imported PULC PP-LCNet x1.0 backbone (`trayscan train "
-                   "import-weights`; with --scale 1.0); the head is new, the schedule starts at step 0")
+                   "import-weights`; with --scale 1.0); the head is new unless that run had the same classes; the schedule starts at step 0")
     p.add_argument("--out", type=Path, default=Path("models/embedder/lcnet"))
     p.add_argument("--ckpt-dir", type=Path, help="default: models/checkpoints/embedder-<out name>")
     p.add_argument("--scale", type=float, default=0.5, help="PP-LCNet width (0.25 .. 2.5)")
@@ -66,6 +66,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--family-skus", type=int, default=4, help="sibling SKUs drawn from a family in a family batch")
     p.add_argument("--triplet-weight", type=float, default=0.0, help="weight of PP-ShiTuV2's triplet angular margin "
                    "loss on the neck features, added to ArcMargin's (0: ArcMargin alone)")
+    p.add_argument("--world-weights", type=_weights, help="comma-separated draw weight of each world, --data "
+                   "first then each --extra-data (e.g. 1,1,1,1,0.4: the last world drawn 0.4 times as often per "
+                   "class or family); default: every class or family equally often")
     p.add_argument("--enrol-share", type=float, default=0.35, help="share of samples taken from enrolment photos")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
@@ -140,6 +143,9 @@ def main(argv: list[str]) -> int:
         export(model, args, state)
         return 0
 
+    if args.world_weights and len(args.world_weights) != 1 + len(args.extra_data):
+        raise SystemExit(f"--world-weights has {len(args.world_weights)} weights for {1 + len(args.extra_data)} "
+                         "worlds (--data and each --extra-data)")
     crops = load_training_crops(args.data, args.extra_data, _crop_side(args))
     class_ids = sorted(int(c) for c in np.unique(crops.labels))
     class_of = {cid: i for i, cid in enumerate(class_ids)}
@@ -147,7 +153,7 @@ def main(argv: list[str]) -> int:
 
     model = build_rec_model(args.scale, len(class_ids))
     if args.init:
-        _init_from(paddle, model, args.init)
+        _init_from(paddle, model, args.init, class_ids)
     opt = _optimizer(paddle, model, args)
     state: dict[str, Any] = {
         "args": {k: _jsonable(v) for k, v in vars(args).items()},
@@ -175,6 +181,16 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _weights(text: str) -> list[float]:
+    try:
+        weights = [float(w) for w in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
+    if any(w < 0 for w in weights) or not any(weights):
+        raise argparse.ArgumentTypeError("weights must be >= 0 and not all 0")
+    return weights
+
+
 def _crop_side(args: argparse.Namespace) -> int:
     """Stored crops keep some resolution beyond the input for zoom and rotation."""
     return int(args.crop_side or args.size * 1.5)
@@ -186,11 +202,14 @@ def _jsonable(value: Any) -> Any:
     return str(value) if isinstance(value, Path) else value
 
 
-def _init_from(paddle: Any, model: Any, source: Path) -> None:
-    """Backbone and neck weights of an earlier run (its head had other classes), or of a .pdparams file."""
+def _init_from(paddle: Any, model: Any, source: Path, class_ids: list[int]) -> None:
+    """Backbone and neck weights of an earlier run, or of a .pdparams file; the ArcMargin head too when that run
+    trained the same classes (a continued run need not learn its class centres again)."""
     path = source if source.is_file() else source / "last.pdparams"
     weights = paddle.load(str(path))
-    kept = {k: v for k, v in weights.items() if not k.startswith("head.")}
+    same_classes = (not source.is_file() and (source / "last.json").exists()
+                    and json.loads((source / "last.json").read_text()).get("classes") == class_ids)
+    kept = {k: v for k, v in weights.items() if same_classes or not k.startswith("head.")}
     own = model.state_dict()
     wrong = [k for k, v in kept.items() if k not in own or list(own[k].shape) != list(v.shape)]
     if wrong:  # set_state_dict would only warn: a wrong --scale must not start from half-loaded weights
@@ -219,7 +238,8 @@ def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args:
     steps = state["steps"]
     families = (FamilyBatches(training_families(args.data, args.extra_data), skus=args.family_skus)
                 if args.family_batches else None)
-    sampler = BatchSampler(crops, class_of, args.size, args.enrol_share, args.seed, args.aug_ramp_steps, families)
+    sampler = BatchSampler(crops, class_of, args.size, args.enrol_share, args.seed, args.aug_ramp_steps, families,
+                           args.world_weights)
     val = load_val_set(args.val, _crop_side(args)) if args.val else None
     progress = Progress(steps)
     prefetch = Prefetcher(sampler, args.batch, state["step"], steps, args.workers)

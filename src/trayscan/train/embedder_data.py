@@ -86,12 +86,25 @@ class FamilyBatches:
     per_sku: int = 2
 
 
+def _world_probabilities(labels: np.ndarray, world_weights: list[float]) -> np.ndarray:
+    """Draw probability of each label (a class, or a family by its first class) when the worlds of
+    `load_training_crops` are weighted: a world's draws scale with its weight, uniform within it."""
+    worlds = labels // WORLD_LABEL_STRIDE
+    if worlds.max() >= len(world_weights):
+        raise ValueError(f"{len(world_weights)} world weights for {int(worlds.max()) + 1} worlds")
+    p = np.asarray(world_weights, dtype=np.float64)[worlds]
+    if p.sum() <= 0:
+        raise ValueError("world weights must not all be 0")
+    return p / p.sum()
+
+
 class BatchSampler:
     """Class-balanced batches (class uniform, then enrolment photo or tray crop, then an instance), or family
     batches (`FamilyBatches`)."""
 
     def __init__(self, crops: CropSet, class_of: dict[int, int], size: int, enrol_share: float, seed: int,
-                 aug_ramp_steps: int = 0, families: FamilyBatches | None = None) -> None:
+                 aug_ramp_steps: int = 0, families: FamilyBatches | None = None,
+                 world_weights: list[float] | None = None) -> None:
         self.crops = crops
         self.aug_ramp_steps = aug_ramp_steps
         self.class_of = class_of
@@ -111,14 +124,22 @@ class BatchSampler:
             for cid in self.class_ids:
                 members.setdefault(families.family_of[int(cid)], []).append(int(cid))
             self.family_members = [np.array(m, dtype=np.int64) for _, m in sorted(members.items())]
+        # Draw probabilities when worlds are weighted (None: uniform, the stream of unweighted runs unchanged).
+        self.class_p = self.family_p = None
+        if world_weights is not None:
+            self.class_p = _world_probabilities(self.class_ids, world_weights)
+            if families is not None:
+                self.family_p = _world_probabilities(np.array([m[0] for m in self.family_members]), world_weights)
 
     def _classes(self, rng: np.random.Generator, batch_size: int) -> np.ndarray:
         """The class of each sample in the batch."""
         if self.families is None:
-            return rng.choice(self.class_ids, size=batch_size)
+            return rng.choice(self.class_ids, size=batch_size, p=self.class_p)
         out: list[int] = []
         while len(out) < batch_size:
-            members = self.family_members[int(rng.integers(len(self.family_members)))]
+            pick = rng.choice(len(self.family_members), p=self.family_p) if self.family_p is not None \
+                else rng.integers(len(self.family_members))
+            members = self.family_members[int(pick)]
             chosen = rng.permutation(members)[:self.families.skus]
             out.extend(int(c) for c in np.repeat(chosen, self.families.per_sku))
         return np.array(out[:batch_size], dtype=np.int64)
