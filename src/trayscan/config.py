@@ -111,6 +111,9 @@ class SiblingCheckSettings(BaseModel):
     # much more (correlation); no value above 0 gained on both validation worlds (docs/CALIBRATION.md).
     switch_margin: float = Field(default=0.0, ge=0.0, le=2.0)
     detail_side: int = Field(default=320, ge=64, le=1024, description="long side (px) of the compared views")
+    # The crops of one tray are checked side by side: SIFT and the alignment run on one core each (OpenCV releases
+    # the GIL), so two threads nearly halve the stage on a 2-core kiosk server when several crops need the check.
+    threads: int = Field(default=2, ge=1, le=16, description="crops of one tray checked at once")
     cache_images: int = Field(
         default=2048, ge=0, description="gallery views kept in memory (about 150 kB each)"
     )

@@ -34,7 +34,7 @@ from trayscan.pipeline.dedupe import Candidate, dedupe, drop_group_boxes
 from trayscan.pipeline.detect import detect_items
 from trayscan.pipeline.embed import embed_crops
 from trayscan.pipeline.search import LabelLookup, Neighbour, search_neighbours
-from trayscan.pipeline.siblings import DetailSource, check_siblings
+from trayscan.pipeline.siblings import DetailSource, check_tray
 from trayscan.pipeline.size_check import SizeEvidence, SizeSource, relative_size
 
 
@@ -268,10 +268,6 @@ class Recognizer:
         if checking and detections:
             with timings.stage("siblings"):
                 evidence = self._size_evidence(sizes, neighbours, crop_sizes)
-                decisions = [
-                    check_siblings(
-                        details, crop, decision, row, settings.sibling_check, settings.similarity_threshold, size
-                    )
-                    for crop, decision, row, size in zip(crops, decisions, neighbours, evidence, strict=True)
-                ]
+                decisions = check_tray(details, crops, decisions, neighbours, settings.sibling_check,
+                                       settings.similarity_threshold, evidence)
         return Observation(detections, decisions, timings.ms, version)

@@ -11,8 +11,10 @@ training, so it works for a product enrolled a minute ago.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -157,3 +159,27 @@ def check_siblings(
     if decision.sku is None or total[best] - total[decision.sku] < check.switch_margin:
         return decision  # no clear lead over the embedding's answer
     return redecide(decision, neighbours, best)
+
+
+@lru_cache(maxsize=None)
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """One pool per thread count for the process's lifetime (recognizers come and go; threads should not)."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sibling-check")
+
+
+def check_tray(
+    details: DetailSource | None,
+    crops: Sequence[np.ndarray],
+    decisions: Sequence[Decision],
+    neighbours: Sequence[list[Neighbour]],
+    check: SiblingCheckSettings,
+    threshold: float,
+    sizes: Sequence[SizeEvidence | None],
+) -> list[Decision]:
+    """`check_siblings` for every crop of a tray, `check.threads` crops at a time, in the crops' order."""
+
+    def one(k: int) -> Decision:
+        return check_siblings(details, crops[k], decisions[k], neighbours[k], check, threshold, sizes[k])
+
+    ks = range(len(crops))
+    return list(_pool(check.threads).map(one, ks) if check.threads > 1 and len(crops) > 1 else map(one, ks))

@@ -9,7 +9,7 @@ import pytest
 from trayscan.config import SiblingCheckSettings
 from trayscan.pipeline.decide import Decision, decide, redecide, sibling_candidates
 from trayscan.pipeline.search import Neighbour
-from trayscan.pipeline.siblings import DetailView, check_siblings, detail_view, pick_sibling
+from trayscan.pipeline.siblings import DetailView, check_siblings, check_tray, detail_view, pick_sibling
 
 from ..builders import sibling_labels, turned_photo
 
@@ -119,3 +119,22 @@ def test_check_siblings_turns_a_wrong_nearest_pack_size_into_the_right_one(
     off = SiblingCheckSettings(margin=0.005)  # no rival that close: the embedding's answer stands, no work done
     asked.clear()
     assert check_siblings(details, crop, decision, neighbours, off, threshold=0.7) == decision and asked == []
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_a_trays_crops_checked_side_by_side_keep_their_order_and_answers(
+    labels: dict[str, np.ndarray], gallery: dict[str, list[DetailView]], threads: int
+) -> None:
+    views = {1: gallery["TS0068"][0], 2: gallery["TS0070"][0], 3: gallery["TS0068"][1], 4: gallery["TS0070"][1]}
+    tied = [near("TS0068", 0.95, 1), near("TS0070", 0.94, 2), near("TS0068", 0.93, 3), near("TS0070", 0.9, 4)]
+    alone = [near("TS0069", 0.95, 9)]  # no rival: left as decided
+    truth = ["TS0070", "TS0068", "TS0069", "TS0070", "TS0068"]
+    crops = [turned_photo(labels[sku], angle=40.0 * k - 60, scale=0.85, gain=0.8) for k, sku in enumerate(truth)]
+    rows = [alone if sku == "TS0069" else tied for sku in truth]
+    decisions = [decide(row, threshold=0.7) for row in rows]
+
+    def details(ids: object) -> dict[int, DetailView]:
+        return {i: views[i] for i in ids}  # type: ignore[attr-defined]
+
+    checked = check_tray(details, crops, decisions, rows, SiblingCheckSettings(threads=threads), 0.7, [None] * 5)
+    assert [d.sku for d in checked] == truth
