@@ -44,6 +44,35 @@ def test_gallery_cache_reuses_the_built_index(tmp_path: Path) -> None:
     assert len(list(tmp_path.iterdir())) == 2
 
 
+def test_an_interrupted_cached_build_resumes_from_its_last_saved_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gallery, "BUILD_CHUNK", 200)
+    config = gallery.GalleryBenchConfig(sizes=(500,), queries=20)
+    vectors, _, _ = gallery.clustered_vectors(500, config, __import__("numpy").random.default_rng(0))
+    adds: list[int] = []
+    real_add = gallery.GalleryIndex.add
+
+    def add_then_stop(self: gallery.GalleryIndex, chunk: object, ids: list[int]) -> None:
+        adds.append(ids[0])
+        if len(adds) == 2:
+            raise KeyboardInterrupt  # the machine stops while the second chunk is being added
+        real_add(self, chunk, ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gallery.GalleryIndex, "add", add_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        gallery._built_index(vectors, config, tmp_path)
+    monkeypatch.setattr(gallery.GalleryIndex, "add", real_add)
+    adds.clear()
+    monkeypatch.setattr(gallery.GalleryIndex, "add", lambda self, chunk, ids: (adds.append(ids[0]),
+                                                                                real_add(self, chunk, ids)))
+    built, build_s = gallery._built_index(vectors, config, tmp_path)
+    assert adds == [200, 400]  # the first chunk was saved; the second is added again, then the third
+    assert built.live_count == 500 and sorted(built.live_ids) == list(range(500)) and build_s > 0
+    folder = next(tmp_path.iterdir())
+    assert (folder / "build.json").is_file() and not (folder / "progress.json").exists()
+
+
 def test_pipeline_part_times_both_pipelines(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector: BlobDetector, embedder: HistogramEmbedder
 ) -> None:
