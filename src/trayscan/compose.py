@@ -77,7 +77,8 @@ def build_stages(settings: Settings, detector: Detector, embedder: Embedder) -> 
 
 def gallery_details(settings: Settings, catalog: Catalog, stages: Stages) -> GalleryDetails:
     check = settings.pipeline.sibling_check
-    return GalleryDetails(catalog, stages, settings.image_dir, check.detail_side, check.cache_images)
+    return GalleryDetails(catalog, stages, settings.image_dir, check.detail_side, check.cache_images,
+                          check.max_keypoints)
 
 
 def build_services(settings: Settings, parts: Parts) -> Services:

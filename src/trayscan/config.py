@@ -111,8 +111,11 @@ class SiblingCheckSettings(BaseModel):
     # much more (correlation); no value above 0 gained on both validation worlds (docs/CALIBRATION.md).
     switch_margin: float = Field(default=0.0, ge=0.0, le=2.0)
     detail_side: int = Field(default=320, ge=64, le=1024, description="long side (px) of the compared views")
+    # Strongest SIFT keypoints kept per view: alignment needs only some; matching and RANSAC cost grow with them.
+    # 300 kept recall@1 after the check on both renderers' validation crops (docs/CALIBRATION.md).
+    max_keypoints: int = Field(default=300, ge=0, le=5000, description="SIFT keypoints kept per view (0: all)")
     # The crops of one tray are checked side by side: SIFT and the alignment run on one core each (OpenCV releases
-    # the GIL), so two threads nearly halve the stage on a 2-core kiosk server when several crops need the check.
+    # the GIL), so on a 2-core server two threads share the checks of a tray with several near-tied crops.
     threads: int = Field(default=2, ge=1, le=16, description="crops of one tray checked at once")
     cache_images: int = Field(
         default=2048, ge=0, description="gallery views kept in memory (about 150 kB each)"

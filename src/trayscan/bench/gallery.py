@@ -122,17 +122,18 @@ def _built_index(
     key = hashlib.sha256(json.dumps([len(vectors), made_from], sort_keys=True).encode()).hexdigest()
     folder = cache_dir / f"{len(vectors)}-{key[:12]}" if cache_dir else None
     if folder is None:
-        gallery = GalleryIndex(params, embedder="bench")
+        in_memory = GalleryIndex(params, embedder="bench")
         start = time.perf_counter()
-        gallery.add(vectors, list(range(len(vectors))))
-        return gallery, time.perf_counter() - start
+        in_memory.add(vectors, list(range(len(vectors))))
+        return in_memory, time.perf_counter() - start
     if (folder / "build.json").is_file():
         cached = GalleryIndex.load(folder, params, "bench")
         if cached is not None:
             return cached, float(json.loads((folder / "build.json").read_text())["build_s"])
     folder.mkdir(parents=True, exist_ok=True)
     progress_file = folder / "progress.json"
-    gallery, added, build_s = None, 0, 0.0
+    gallery: GalleryIndex | None = None
+    added, build_s = 0, 0.0
     if progress_file.is_file():
         progress = json.loads(progress_file.read_text())
         gallery = GalleryIndex.load(folder, params, "bench")

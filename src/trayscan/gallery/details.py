@@ -4,8 +4,8 @@ A view is made from the stored enrolment photo (decode, crop, SIFT: tens of ms) 
 it, and saved beside the photo (`<photo>.view<side>.npz`, ~100 kB), so it is made once per image, not once per
 server start; loading a saved view takes a few ms. Not made at enrolment: a bulk `gallery build` of thousands
 of products would pay for views most of which no tray ever needs. Views in use are kept in a bounded LRU cache.
-Gallery ids are never reused, so a view is never stale for its image; a file made with another detail side or
-crop padding is made again.
+Gallery ids are never reused, so a view is never stale for its image; a file made with another detail side, crop
+padding or keypoint cap is made again.
 """
 
 from __future__ import annotations
@@ -39,26 +39,27 @@ def view_files(photo: Path) -> list[Path]:
     return sorted(photo.parent.glob(f"{photo.name}{VIEW_SUFFIX}*.npz"))
 
 
-def save_view(path: Path, view: DetailView, padding: float) -> None:
+def save_view(path: Path, view: DetailView, padding: float, max_keypoints: int = 0) -> None:
     """Atomic: a reader sees the old file or the whole new one. SIFT descriptors are whole numbers 0-255."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # two threads may make one view
     try:
         with tmp.open("wb") as handle:
             np.savez(handle, gray=view.gray, points=view.points, descriptors=view.descriptors.astype(np.uint8),
-                     padding=np.float64(padding))
+                     padding=np.float64(padding), max_keypoints=np.int64(max_keypoints))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)  # left only when writing failed
 
 
-def load_view(path: Path, long_side: int, padding: float) -> DetailView | None:
+def load_view(path: Path, long_side: int, padding: float, max_keypoints: int = 0) -> DetailView | None:
     """The saved view, or None when there is none or it was made with other settings. OSError / ValueError on a
     damaged file."""
     if not path.is_file():
         return None
     with np.load(path) as saved:
         gray = saved["gray"]
-        if max(gray.shape) != long_side or float(saved["padding"]) != padding:
+        made_with = int(saved["max_keypoints"]) if "max_keypoints" in saved.files else 0  # older files: all
+        if max(gray.shape) != long_side or float(saved["padding"]) != padding or made_with != max_keypoints:
             return None
         return DetailView(gray=gray, points=saved["points"], descriptors=saved["descriptors"].astype(np.float32))
 
@@ -71,12 +72,14 @@ def stored_crop(stages: Stages, image_dir: Path, image: ImageRecord) -> np.ndarr
 
 
 class GalleryDetails:
-    def __init__(self, catalog: Catalog, stages: Stages, image_dir: Path, long_side: int, capacity: int) -> None:
+    def __init__(self, catalog: Catalog, stages: Stages, image_dir: Path, long_side: int, capacity: int,
+                 max_keypoints: int = 0) -> None:
         self.catalog = catalog
         self.stages = stages
         self.image_dir = image_dir
         self.long_side = long_side
         self.capacity = capacity
+        self.max_keypoints = max_keypoints
         self._cache: OrderedDict[int, DetailView | None] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -112,19 +115,19 @@ class GalleryDetails:
         saved = view_file(photo, self.long_side)
         padding = self.stages.settings.crop_padding
         try:
-            view = load_view(saved, self.long_side, padding)
+            view = load_view(saved, self.long_side, padding, self.max_keypoints)
         except (OSError, ValueError, KeyError) as error:
             log.warning("saved view %s unreadable (%s): made again", saved, error)
             view = None
         if view is not None:
             return view
         try:
-            view = detail_view(stored_crop(self.stages, self.image_dir, image), self.long_side)
+            view = detail_view(stored_crop(self.stages, self.image_dir, image), self.long_side, self.max_keypoints)
         except (OSError, TrayscanError) as error:
             log.warning("gallery image %d has no detail view (%s): the sibling check skips it", image.id, error)
             return None
         try:
-            save_view(saved, view, padding)
+            save_view(saved, view, padding, self.max_keypoints)
         except OSError as error:  # a full or read-only disk costs speed, not answers
             log.warning("could not save the view of gallery image %d (%s)", image.id, error)
         return view

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import cv2
 import numpy as np
@@ -52,13 +52,14 @@ class _Alignment:
     valid: np.ndarray  # bool: pixels the warped photo covers
 
 
-def detail_view(crop_bgr: np.ndarray, long_side: int) -> DetailView:
+def detail_view(crop_bgr: np.ndarray, long_side: int, max_keypoints: int = 0) -> DetailView:
+    """The crop's grey pixels at `long_side` and its `max_keypoints` strongest SIFT keypoints (0: all)."""
     scale = long_side / max(crop_bgr.shape[:2])
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     resized = cv2.resize(crop_bgr, None, fx=scale, fy=scale, interpolation=interpolation)
     gray = cv2.cvtColor(resized, cv2.COLOR_BGR2GRAY)
     # A detector per call: OpenCV feature objects are not documented as thread-safe.
-    keypoints, descriptors = cv2.SIFT.create().detectAndCompute(gray, None)
+    keypoints, descriptors = cv2.SIFT.create(nfeatures=max_keypoints).detectAndCompute(gray, None)
     points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
     if descriptors is None:
         descriptors = np.zeros((0, 128), dtype=np.float32)
@@ -148,7 +149,7 @@ def check_siblings(
     if details is not None:
         views = details(i for ids in candidates.values() for i in ids)
         photos = {sku: [views[i] for i in ids if i in views] for sku, ids in candidates.items()}
-        scores = pick_sibling(detail_view(crop, check.detail_side), photos)
+        scores = pick_sibling(detail_view(crop, check.detail_side, check.max_keypoints), photos)
     sizes = size.scores(candidates) if size is not None else None
     if scores is None and sizes is None:
         return decision
@@ -161,7 +162,7 @@ def check_siblings(
     return redecide(decision, neighbours, best)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pool(threads: int) -> ThreadPoolExecutor:
     """One pool per thread count for the process's lifetime (recognizers come and go; threads should not)."""
     return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sibling-check")

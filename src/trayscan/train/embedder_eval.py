@@ -52,6 +52,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="also report recall@1 after the size check alone (embedding similarity plus the size "
                    "score among near-tied SKUs; kiosk-camera enrolment photos and tray crops) and, with "
                    "--sibling-check, after both")
+    p.add_argument("--sibling-keypoints", type=int, help="the print check's SIFT keypoints kept per view (0: all; "
+                   "default: the service's pipeline.sibling_check.max_keypoints)")
     p.add_argument("--size-weight", type=float, help="size check weight (default: the service's)")
     p.add_argument("--size-spread", type=float, help="size check spread (default: the service's)")
     p.add_argument("--json", type=Path, help="write the figures here (e.g. MODEL_DIR/eval.json)")
@@ -89,14 +91,14 @@ def retrieval(gallery_feats: np.ndarray, gallery_labels: np.ndarray, query_feats
 
 
 def checked_top1(images: list[np.ndarray], gallery_labels: np.ndarray, gallery_images: list[np.ndarray] | None,
-                 similarities: np.ndarray, sizes: tuple[np.ndarray, np.ndarray, SizeCheckSettings] | None = None
-                 ) -> np.ndarray:
+                 similarities: np.ndarray, sizes: tuple[np.ndarray, np.ndarray, SizeCheckSettings] | None = None,
+                 check: SiblingCheckSettings | None = None) -> np.ndarray:
     """Per query, the SKU label the service's candidate check leaves on top of the nearest-neighbour answer
     (no similarity threshold: every query has an answer, as for recall@1): the print check when gallery images
     are given, the size check when `sizes` (query sizes, gallery kiosk sizes with NaN for other cameras, settings)
     is."""
-    check = SiblingCheckSettings()
-    views = ({i: detail_view(image, check.detail_side) for i, image in enumerate(gallery_images)}
+    check = check or SiblingCheckSettings()
+    views = ({i: detail_view(image, check.detail_side, check.max_keypoints) for i, image in enumerate(gallery_images)}
              if gallery_images is not None else None)
     enrolled: dict[str, list[float]] = {}
     if sizes is not None:
@@ -178,16 +180,21 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     size_settings = SizeCheckSettings(**{k: v for k, v in (("weight", args.size_weight),
                                                            ("spread", args.size_spread)) if v is not None})
     sizes = (crops.kiosk_size[query_mask], crops.kiosk_size[gallery_mask], size_settings)
+    check = SiblingCheckSettings(**({} if args.sibling_keypoints is None else {"max_keypoints": args.sibling_keypoints}))
     runs = {"all_sibling_check": (args.sibling_check, False), "all_size_check": (args.size_check, True),
             "all_sibling_size_check": (args.sibling_check and args.size_check, True)}
     for key, (wanted, with_size) in runs.items():
         if not wanted:
             continue
         print_check = key != "all_size_check"
+        started = time.perf_counter()
         checked = checked_top1(query_images, plain_labels, gallery_images if print_check else None, plain_sims,
-                               sizes if with_size else None)
+                               sizes if with_size else None, check)
         result[key] = retrieval(plain_feats, plain_labels, feats[query_mask], crops.labels[query_mask], family_of,
                                 checked)
+        result[key]["check_seconds"] = round(time.perf_counter() - started, 1)  # gallery views included
+    if args.sibling_check:
+        result["sibling_check"] = check.model_dump()
     if args.size_check:
         result["size_check"] = size_settings.model_dump()
         result["kiosk_enrolment_photos"] = int(np.isfinite(crops.kiosk_size[gallery_mask]).sum())

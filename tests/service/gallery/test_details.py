@@ -38,11 +38,12 @@ def stored(tmp_path: Path) -> tuple[Path, ImageRecord]:
     return tmp_path, record
 
 
-def details(image_dir: Path, record: ImageRecord, padding: float = 0.05) -> GalleryDetails:
+def details(image_dir: Path, record: ImageRecord, padding: float = 0.05, max_keypoints: int = 0) -> GalleryDetails:
     stages = Stages(
         BlobDetector(), HistogramEmbedder(), PipelineSettings(crop_padding=padding), ImageLimits(10**8, 10**8)
     )
-    return GalleryDetails(OneImageCatalog(record), stages, image_dir, SIDE, capacity=8)  # type: ignore[arg-type]
+    return GalleryDetails(OneImageCatalog(record), stages, image_dir, SIDE, capacity=8,  # type: ignore[arg-type]
+                          max_keypoints=max_keypoints)
 
 
 def test_a_view_is_saved_beside_its_photo_and_loaded_by_the_next_server(stored: tuple[Path, ImageRecord]) -> None:
@@ -66,6 +67,8 @@ def test_a_view_made_with_other_settings_or_damaged_is_made_again(stored: tuple[
     first = details(image_dir, record, padding=0.05).views([7])[7]
     wider = details(image_dir, record, padding=0.2).views([7])[7]  # another crop padding: another crop
     assert not np.array_equal(wider.points, first.points)
+    capped = details(image_dir, record, padding=0.2, max_keypoints=10).views([7])[7]  # a keypoint cap: made again
+    assert len(capped.points) == 10 < len(wider.points)
 
     saved.write_bytes(b"not a view")
     again = details(image_dir, record, padding=0.05).views([7])[7]
