@@ -28,6 +28,7 @@ from trayscan.inference.fusion import with_fusion
 from trayscan.inference.views import with_rotations
 from trayscan.pipeline.box_scorer import load_box_scorer
 from trayscan.pipeline.budget import PixelBudget
+from trayscan.pipeline.centres import CentreCache
 from trayscan.pipeline.decode import ImageLimits
 from trayscan.pipeline.recognize import Recognizer, Stages
 from trayscan.services import Services
@@ -81,6 +82,10 @@ def gallery_details(settings: Settings, catalog: Catalog, stages: Stages) -> Gal
                           check.max_keypoints)
 
 
+def sku_centres(catalog: Catalog, gallery: GalleryIndex, embedder: str, dim: int) -> CentreCache:
+    return CentreCache(lambda skus: catalog.sku_embeddings(skus, embedder, dim), lambda: gallery.version)
+
+
 def build_services(settings: Settings, parts: Parts) -> Services:
     """Load whatever `parts` lacks and wire the use cases. Blocking: run it off the event loop."""
     detector, embedder = parts.detector, parts.embedder
@@ -107,7 +112,7 @@ def build_services(settings: Settings, parts: Parts) -> Services:
         gallery=gallery,
         recognizer=Recognizer(
             stages, gallery, catalog.active_labels, gallery_details(settings, catalog, stages).views,
-            catalog.kiosk_sizes,
+            catalog.kiosk_sizes, sku_centres(catalog, gallery, embedder.name, settings.gallery.dim),
         ),
         enroller=enroller,
         idempotency=IdempotencyRecords(catalog.database, IDEMPOTENCY_TTL),

@@ -122,6 +122,15 @@ class SiblingCheckSettings(BaseModel):
     )
 
 
+class CentreCheckSettings(BaseModel):
+    """Among the sibling check's near-tied candidates, the embedding's evidence is the crop's similarity to each
+    SKU's centre (the mean of its gallery embeddings) instead of its nearest photo (pipeline/centres.py): the
+    answer where the print check cannot tell or is off. Chosen on both renderers' validation crops
+    (docs/CALIBRATION.md)."""
+
+    enabled: bool = True
+
+
 class SizeCheckSettings(BaseModel):
     """Pack sizes told apart by the item's size in the kiosk camera's photo (pipeline/size_check.py), among the
     sibling check's near-tied candidates when each has kiosk-camera photos. Values chosen on the mesh renderer's
@@ -171,6 +180,7 @@ class PipelineSettings(BaseModel):
     confusable_similarity: float = Field(default=0.9, ge=-1.0, le=1.0)
     sibling_check: SiblingCheckSettings = Field(default_factory=SiblingCheckSettings)
     size_check: SizeCheckSettings = Field(default_factory=SizeCheckSettings)
+    centre_check: CentreCheckSettings = Field(default_factory=CentreCheckSettings)
 
 
 class LimitSettings(BaseModel):

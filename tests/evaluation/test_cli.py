@@ -215,9 +215,10 @@ def test_signals_run_every_combination_of_the_candidate_checks(world: Path, tmp_
     code, results, md = run_eval(world, tmp_path, "--signals")
     assert code == 0
     pipelines = results["pipelines"]
-    combos = [f"trayscan sibling_check.enabled={a} size_check.enabled={b}" for a in (0, 1) for b in (0, 1)]
+    combos = [f"trayscan sibling_check.enabled={a} size_check.enabled={b} centre_check.enabled={c}"
+              for a in (0, 1) for b in (0, 1) for c in (0, 1)]
     assert list(pipelines) == ["trayscan", *combos]
-    # both on is the service's default: the same receipts as the plain run
+    # all on is the service's default: the same receipts as the plain run
     for key in ("overall", "wrong_trays", "errors"):
         assert pipelines[combos[-1]][key] == pipelines["trayscan"][key]
     assert f"| {combos[0]} | **averaged** |" in md

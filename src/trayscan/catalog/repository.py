@@ -290,6 +290,28 @@ class Catalog:
             ).all()
         return {image_id: sku for image_id, sku in rows}
 
+    def sku_embeddings(self, skus: Iterable[str], embedder: str, dim: int) -> dict[str, np.ndarray]:
+        """The stored gallery embeddings of each active product, by SKU (the centre check); products without
+        embeddings of this embedder are left out."""
+        wanted = sorted({str(sku) for sku in skus})
+        rows_of: dict[str, list[bytes]] = {}
+        with self.transaction() as session:
+            for start in range(0, len(wanted), ID_QUERY_CHUNK):
+                rows = session.execute(
+                    select(Product.sku, GalleryImage.embedding)
+                    .join(Product)
+                    .where(
+                        Product.sku.in_(wanted[start : start + ID_QUERY_CHUNK]),
+                        Product.active.is_(True),
+                        GalleryImage.embedder == embedder,
+                        func.length(GalleryImage.embedding) == dim * 4,
+                    )
+                    .order_by(GalleryImage.id)
+                ).all()
+                for sku, blob in rows:
+                    rows_of.setdefault(sku, []).append(blob)
+        return {sku: np.frombuffer(b"".join(blobs), np.float32).reshape(-1, dim) for sku, blobs in rows_of.items()}
+
     def kiosk_sizes(self, skus: Iterable[str]) -> dict[str, list[float]]:
         """The kiosk-camera sizes of each active product's gallery images (the size check); products without
         such photos are left out."""

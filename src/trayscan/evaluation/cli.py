@@ -160,7 +160,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 # The candidate checks' switches: --signals runs every combination of them.
-SIGNAL_SWEEP = ("sibling_check.enabled=0,1", "size_check.enabled=0,1")
+SIGNAL_SWEEP = ("sibling_check.enabled=0,1", "size_check.enabled=0,1", "centre_check.enabled=0,1")
 
 
 def parse_sweep(specs: list[str]) -> list[dict[str, float]]:
@@ -284,7 +284,7 @@ def _run_sweep_group(
         stages.detector, stages.embedder, varied(stages.settings, shared), stages.limits, stages.box_scorer
     )
     floor = min(observation_floor(varied(observing.settings, combo), stages.box_scorer) for combo in group)
-    recognizer = Recognizer(observing, base.gallery, base.labels, base.details, base.sizes)
+    recognizer = Recognizer(observing, base.gallery, base.labels, base.details, base.sizes, base.centres)
     label = " ".join(f"{k}={v:g}" for k, v in shared.items()) or "sweep"
     observed = observe_trays(trays.trays, args.images, recognizer, floor, tray_progress(args.quiet), label)
     results = {}

@@ -21,6 +21,7 @@ from trayscan.gallery.index import GalleryIndex
 from trayscan.inference.base import Detection, Detector, Embedder
 from trayscan.pipeline.box_scorer import BoxScorer, features_from
 from trayscan.pipeline.budget import PixelBudget
+from trayscan.pipeline.centres import CentreEvidence, CentreSource
 from trayscan.pipeline.crop import crop_with_padding
 from trayscan.pipeline.decide import Decision, decide, sku_candidates
 from trayscan.pipeline.decode import (
@@ -205,12 +206,14 @@ class Recognizer:
         labels: LabelLookup,
         details: DetailSource | None = None,
         sizes: SizeSource | None = None,
+        centres: CentreSource | None = None,
     ) -> None:
         self.stages = stages
         self.gallery = gallery
         self.labels = labels
         self.details = details
         self.sizes = sizes
+        self.centres = centres
 
     def _sibling_details(self) -> DetailSource | None:
         return self.details if self.stages.settings.sibling_check.enabled else None
@@ -218,18 +221,31 @@ class Recognizer:
     def _size_source(self) -> SizeSource | None:
         return self.sizes if self.stages.settings.size_check.enabled else None
 
-    def _size_evidence(
-        self, sizes: SizeSource | None, neighbours: list[list[Neighbour]], crop_sizes: list[float]
-    ) -> list[SizeEvidence | None]:
-        """Each crop's size evidence: one catalog lookup for the SKUs near the top of any crop's neighbours."""
-        if sizes is None:
-            return [None] * len(crop_sizes)
+    def _centre_source(self) -> CentreSource | None:
+        return self.centres if self.stages.settings.centre_check.enabled else None
+
+    def _near_skus(self, neighbours: list[list[Neighbour]]) -> set[str]:
+        """The SKUs near the top of any crop's neighbours: the only ones the candidate checks may weigh."""
         margin = self.stages.settings.sibling_check.margin
-        near = {n.sku for row in neighbours if row for n in row if n.similarity >= row[0].similarity - margin}
-        enrolled = sizes(near) if near else {}
+        return {n.sku for row in neighbours if row for n in row if n.similarity >= row[0].similarity - margin}
+
+    def _size_evidence(
+        self, sizes: SizeSource | None, near: set[str], crop_sizes: list[float]
+    ) -> list[SizeEvidence | None]:
+        """Each crop's size evidence: one catalog lookup for the near SKUs."""
+        enrolled = sizes(near) if sizes is not None and near else {}
         if not enrolled:
             return [None] * len(crop_sizes)
         return [SizeEvidence(size, enrolled, self.stages.settings.size_check) for size in crop_sizes]
+
+    def _centre_evidence(
+        self, centres: CentreSource | None, near: set[str], embeddings: np.ndarray
+    ) -> list[CentreEvidence | None]:
+        """Each crop's centre evidence: the near SKUs' centres (cached until the gallery changes)."""
+        found = centres(near) if centres is not None and near else {}
+        if not found:
+            return [None] * len(embeddings)
+        return [CentreEvidence(embedding, found) for embedding in embeddings]
 
     def recognize(self, data: bytes) -> Recognition:
         start = time.perf_counter()
@@ -255,8 +271,8 @@ class Recognizer:
                 detections = [in_photo_pixels(d, factor) for d in detections]
         with timings.stage("embed"):
             embeddings = stages.embed(crops)
-        details, sizes = self._sibling_details(), self._size_source()
-        checking = details is not None or sizes is not None
+        details, sizes, centres = self._sibling_details(), self._size_source(), self._centre_source()
+        checking = details is not None or sizes is not None or centres is not None
         with timings.stage("search"):
             version = self.gallery.version
             k = max(settings.top_k, settings.sibling_check.neighbours) if checking else settings.top_k
@@ -267,7 +283,8 @@ class Recognizer:
         ]
         if checking and detections:
             with timings.stage("siblings"):
-                evidence = self._size_evidence(sizes, neighbours, crop_sizes)
+                near = self._near_skus(neighbours)
                 decisions = check_tray(details, crops, decisions, neighbours, settings.sibling_check,
-                                       settings.similarity_threshold, evidence)
+                                       settings.similarity_threshold, self._size_evidence(sizes, near, crop_sizes),
+                                       self._centre_evidence(centres, near, embeddings))
         return Observation(detections, decisions, timings.ms, version)

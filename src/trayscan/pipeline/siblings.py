@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from trayscan.config import SiblingCheckSettings
+from trayscan.pipeline.centres import CentreEvidence
 from trayscan.pipeline.decide import Decision, redecide, sibling_candidates
 from trayscan.pipeline.search import Neighbour
 from trayscan.pipeline.size_check import SizeEvidence
@@ -138,10 +139,11 @@ def check_siblings(
     check: SiblingCheckSettings,
     threshold: float,
     size: SizeEvidence | None = None,
+    centre: CentreEvidence | None = None,
 ) -> Decision:
-    """The decision, or the near-tied candidate SKU that the evidence favours: the print check's score (or, where
-    it cannot tell or is off, the embedding's similarity) plus the size check's weighted score where every
-    candidate has kiosk-camera photos."""
+    """The decision, or the near-tied candidate SKU that the evidence favours: the print check's score or, where
+    it cannot tell or is off, the embedding's similarity (to each candidate's centre where `centre` is given, else
+    to its nearest photo), plus the size check's weighted score where every candidate has kiosk-camera photos."""
     candidates = sibling_candidates(neighbours, decision, check.margin, threshold, check.max_skus, check.images_per_sku)
     if not candidates:
         return decision
@@ -151,10 +153,11 @@ def check_siblings(
         photos = {sku: [views[i] for i in ids if i in views] for sku, ids in candidates.items()}
         scores = pick_sibling(detail_view(crop, check.detail_side, check.max_keypoints), photos)
     sizes = size.scores(candidates) if size is not None else None
-    if scores is None and sizes is None:
+    centres = centre.scores(candidates) if centre is not None else None
+    if scores is None and sizes is None and centres is None:
         return decision
     if scores is None:
-        scores = {sku: max(n.similarity for n in neighbours if n.sku == sku) for sku in candidates}
+        scores = centres or {sku: max(n.similarity for n in neighbours if n.sku == sku) for sku in candidates}
     total = {sku: scores[sku] + (sizes[sku] if sizes else 0.0) for sku in candidates}
     best = max(total, key=lambda sku: total[sku])
     if decision.sku is None or total[best] - total[decision.sku] < check.switch_margin:
@@ -176,11 +179,13 @@ def check_tray(
     check: SiblingCheckSettings,
     threshold: float,
     sizes: Sequence[SizeEvidence | None],
+    centres: Sequence[CentreEvidence | None] | None = None,
 ) -> list[Decision]:
     """`check_siblings` for every crop of a tray, `check.threads` crops at a time, in the crops' order."""
 
     def one(k: int) -> Decision:
-        return check_siblings(details, crops[k], decisions[k], neighbours[k], check, threshold, sizes[k])
+        return check_siblings(details, crops[k], decisions[k], neighbours[k], check, threshold, sizes[k],
+                              centres[k] if centres is not None else None)
 
     ks = range(len(crops))
     return list(_pool(check.threads).map(one, ks) if check.threads > 1 and len(crops) > 1 else map(one, ks))

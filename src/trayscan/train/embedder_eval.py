@@ -21,6 +21,7 @@ import numpy as np
 from trayscan.config import SiblingCheckSettings, SizeCheckSettings
 from trayscan.inference import load_embedder
 from trayscan.inference.views import EXTRA_VIEWS, with_rotations
+from trayscan.pipeline.centres import CentreEvidence, unit_centres
 from trayscan.pipeline.decide import Decision
 from trayscan.pipeline.search import Neighbour
 from trayscan.pipeline.siblings import check_siblings, detail_view
@@ -54,6 +55,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    "--sibling-check, after both")
     p.add_argument("--sibling-keypoints", type=int, help="the print check's SIFT keypoints kept per view (0: all; "
                    "default: the service's pipeline.sibling_check.max_keypoints)")
+    p.add_argument("--centre-check", action="store_true",
+                   help="also report recall@1 with each near-tied SKU's similarity taken to its centre (the mean of "
+                   "its gallery embeddings) instead of its nearest photo, alone and with the other checks asked for")
     p.add_argument("--size-weight", type=float, help="size check weight (default: the service's)")
     p.add_argument("--size-spread", type=float, help="size check spread (default: the service's)")
     p.add_argument("--json", type=Path, help="write the figures here (e.g. MODEL_DIR/eval.json)")
@@ -92,11 +96,12 @@ def retrieval(gallery_feats: np.ndarray, gallery_labels: np.ndarray, query_feats
 
 def checked_top1(images: list[np.ndarray], gallery_labels: np.ndarray, gallery_images: list[np.ndarray] | None,
                  similarities: np.ndarray, sizes: tuple[np.ndarray, np.ndarray, SizeCheckSettings] | None = None,
-                 check: SiblingCheckSettings | None = None) -> np.ndarray:
+                 check: SiblingCheckSettings | None = None, query_feats: np.ndarray | None = None,
+                 gallery_feats: np.ndarray | None = None) -> np.ndarray:
     """Per query, the SKU label the service's candidate check leaves on top of the nearest-neighbour answer
     (no similarity threshold: every query has an answer, as for recall@1): the print check when gallery images
     are given, the size check when `sizes` (query sizes, gallery kiosk sizes with NaN for other cameras, settings)
-    is."""
+    is, the SKUs' centres when the query and gallery features are."""
     check = check or SiblingCheckSettings()
     views = ({i: detail_view(image, check.detail_side, check.max_keypoints) for i, image in enumerate(gallery_images)}
              if gallery_images is not None else None)
@@ -105,6 +110,8 @@ def checked_top1(images: list[np.ndarray], gallery_labels: np.ndarray, gallery_i
         for label, value in zip(gallery_labels, sizes[1], strict=True):
             if np.isfinite(value):
                 enrolled.setdefault(str(int(label)), []).append(float(value))
+    centres = (unit_centres(gallery_feats, [str(int(label)) for label in gallery_labels])
+               if gallery_feats is not None else None)
     top1 = []
     for q, (image, row) in enumerate(zip(images, similarities, strict=True)):
         order = np.argsort(-row)[: check.neighbours]
@@ -113,7 +120,10 @@ def checked_top1(images: list[np.ndarray], gallery_labels: np.ndarray, gallery_i
         size = (SizeEvidence(float(sizes[0][q]), enrolled, sizes[2])
                 if sizes is not None and np.isfinite(sizes[0][q]) else None)
         details = (lambda ids: {i: views[i] for i in ids}) if views is not None else None
-        checked = check_siblings(details, image, decision, neighbours, check, threshold=-1.0, size=size)
+        centre = (CentreEvidence(query_feats[q], centres)
+                  if centres is not None and query_feats is not None else None)
+        checked = check_siblings(details, image, decision, neighbours, check, threshold=-1.0, size=size,
+                                 centre=centre)
         top1.append(int(checked.sku or -1))
     return np.array(top1)
 
@@ -181,15 +191,17 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                                                            ("spread", args.size_spread)) if v is not None})
     sizes = (crops.kiosk_size[query_mask], crops.kiosk_size[gallery_mask], size_settings)
     check = SiblingCheckSettings(**({} if args.sibling_keypoints is None else {"max_keypoints": args.sibling_keypoints}))
-    runs = {"all_sibling_check": (args.sibling_check, False), "all_size_check": (args.size_check, True),
-            "all_sibling_size_check": (args.sibling_check and args.size_check, True)}
-    for key, (wanted, with_size) in runs.items():
-        if not wanted:
-            continue
-        print_check = key != "all_size_check"
+    # Every combination of the checks asked for, named by its checks in this order (all_sibling_size_check ...).
+    asked = [name for name, wanted in (("sibling", args.sibling_check), ("size", args.size_check),
+                                       ("centre", args.centre_check)) if wanted]
+    combinations = [[n for i, n in enumerate(asked) if mask >> i & 1] for mask in range(1, 2 ** len(asked))]
+    for names in sorted(combinations, key=lambda c: (len(c), [asked.index(n) for n in c])):
+        key = f"all_{'_'.join(names)}_check"
         started = time.perf_counter()
-        checked = checked_top1(query_images, plain_labels, gallery_images if print_check else None, plain_sims,
-                               sizes if with_size else None, check)
+        checked = checked_top1(query_images, plain_labels, gallery_images if "sibling" in names else None,
+                               plain_sims, sizes if "size" in names else None, check,
+                               feats[query_mask] if "centre" in names else None,
+                               plain_feats if "centre" in names else None)
         result[key] = retrieval(plain_feats, plain_labels, feats[query_mask], crops.labels[query_mask], family_of,
                                 checked)
         result[key]["check_seconds"] = round(time.perf_counter() - started, 1)  # gallery views included

@@ -115,6 +115,23 @@ def test_embeddings_are_read_by_embedder_and_size_without_records(catalog: Catal
     assert [r.id for r in catalog.images_by_ids([ids[1], ids[0]])] == [ids[0], ids[1]]
 
 
+def test_sku_embeddings_of_active_products_for_one_embedder(catalog: Catalog) -> None:
+    for sku in ("A", "B", "C"):
+        catalog.create_product(sku, sku, Decimal("1"), "CNY")
+    first, second = np.arange(8, dtype=np.float32), np.full(8, 2.0, np.float32)
+    with catalog.transaction() as session:
+        catalog.add_images(session, "A", [NewImage("a/1.png", (1.0, 2.0, 3.0, 4.0), first, "emb"),
+                                          NewImage("a/2.png", (1.0, 2.0, 3.0, 4.0), second, "emb"),
+                                          NewImage("a/3.png", (1.0, 2.0, 3.0, 4.0), np.ones(4, np.float32), "emb"),
+                                          NewImage("a/4.png", (1.0, 2.0, 3.0, 4.0), first, "other")])
+        catalog.add_images(session, "B", [NewImage("b/1.png", (1.0, 2.0, 3.0, 4.0), first, "emb")])
+    catalog.update_product("B", {"active": False})
+    found = catalog.sku_embeddings(["A", "B", "C", "NOPE"], "emb", 8)
+    assert list(found) == ["A"]  # B is inactive, C has no images; another embedder's or dimension's are left out
+    np.testing.assert_array_equal(found["A"], np.stack([first, second]))
+    assert catalog.sku_embeddings([], "emb", 8) == {}
+
+
 def test_kiosk_sizes_of_active_products_with_kiosk_photos(catalog: Catalog) -> None:
     for sku in ("A", "B", "C"):
         catalog.create_product(sku, sku, Decimal("1"), "CNY")
