@@ -1,5 +1,5 @@
-"""The recognition pipeline: decode -> detect -> crop -> embed -> search -> decide -> candidate check (print and
-size evidence among near-tied siblings; `observe`),
+"""The recognition pipeline: decode -> detect -> crop -> embed -> search -> decide -> candidate check (print, size
+and centre evidence among near-tied siblings; `observe`),
 then the items among the boxes (the box scorer, or the threshold rule: weak boxes kept only when recognized) ->
 dedupe (`select_boxes`).
 
