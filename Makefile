@@ -178,7 +178,7 @@ embedder-eval: heldout
 	mkdir -p models/embedder/lcnet/eval
 	for set in $(EMB_HELDOUT); do \
 		$(BIN)/trayscan train embedder-eval --data $$set --embed-rotations 4 --speed-engines '' --sibling-check \
-			--size-check --json models/embedder/lcnet/eval/$$(basename $$set).json > /dev/null || exit 1; \
+			--size-check --centre-check --json models/embedder/lcnet/eval/$$(basename $$set).json > /dev/null || exit 1; \
 	done
 
 # The embedder's starts at equal training time (BUDGET minutes each, default 25): x1.0 random against x1.0 from
