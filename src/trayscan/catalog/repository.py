@@ -290,48 +290,36 @@ class Catalog:
             ).all()
         return {image_id: sku for image_id, sku in rows}
 
-    def sku_embeddings(self, skus: Iterable[str], embedder: str, dim: int) -> dict[str, np.ndarray]:
-        """The stored gallery embeddings of each active product, by SKU (the centre check); products without
-        embeddings of this embedder are left out."""
+    def _image_values_by_sku(self, column: Any, skus: Iterable[str], *conditions: Any) -> dict[str, list[Any]]:
+        """One column of the gallery images of each active product among `skus` that meet the conditions, in
+        image order; products with none are left out."""
         wanted = sorted({str(sku) for sku in skus})
-        rows_of: dict[str, list[bytes]] = {}
+        values: dict[str, list[Any]] = {}
         with self.transaction() as session:
             for start in range(0, len(wanted), ID_QUERY_CHUNK):
                 rows = session.execute(
-                    select(Product.sku, GalleryImage.embedding)
+                    select(Product.sku, column)
                     .join(Product)
-                    .where(
-                        Product.sku.in_(wanted[start : start + ID_QUERY_CHUNK]),
-                        Product.active.is_(True),
-                        GalleryImage.embedder == embedder,
-                        func.length(GalleryImage.embedding) == dim * 4,
-                    )
+                    .where(Product.sku.in_(wanted[start : start + ID_QUERY_CHUNK]), Product.active.is_(True),
+                           *conditions)
                     .order_by(GalleryImage.id)
                 ).all()
-                for sku, blob in rows:
-                    rows_of.setdefault(sku, []).append(blob)
-        return {sku: np.frombuffer(b"".join(blobs), np.float32).reshape(-1, dim) for sku, blobs in rows_of.items()}
+                for sku, value in rows:
+                    values.setdefault(sku, []).append(value)
+        return values
+
+    def sku_embeddings(self, skus: Iterable[str], embedder: str, dim: int) -> dict[str, np.ndarray]:
+        """The stored gallery embeddings of each active product, by SKU (the centre check); products without
+        embeddings of this embedder are left out."""
+        blobs = self._image_values_by_sku(GalleryImage.embedding, skus, GalleryImage.embedder == embedder,
+                                          func.length(GalleryImage.embedding) == dim * 4)
+        return {sku: np.frombuffer(b"".join(rows), np.float32).reshape(-1, dim) for sku, rows in blobs.items()}
 
     def kiosk_sizes(self, skus: Iterable[str]) -> dict[str, list[float]]:
         """The kiosk-camera sizes of each active product's gallery images (the size check); products without
         such photos are left out."""
-        wanted = sorted({str(sku) for sku in skus})
-        sizes: dict[str, list[float]] = {}
-        with self.transaction() as session:
-            for start in range(0, len(wanted), ID_QUERY_CHUNK):
-                rows = session.execute(
-                    select(Product.sku, GalleryImage.kiosk_size)
-                    .join(Product)
-                    .where(
-                        Product.sku.in_(wanted[start : start + ID_QUERY_CHUNK]),
-                        Product.active.is_(True),
-                        GalleryImage.kiosk_size.is_not(None),
-                    )
-                    .order_by(GalleryImage.id)
-                ).all()
-                for sku, size in rows:
-                    sizes.setdefault(sku, []).append(float(size or 0.0))
-        return sizes
+        sizes = self._image_values_by_sku(GalleryImage.kiosk_size, skus, GalleryImage.kiosk_size.is_not(None))
+        return {sku: [float(size) for size in rows] for sku, rows in sizes.items()}
 
     # receipts
 
