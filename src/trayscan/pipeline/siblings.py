@@ -11,6 +11,8 @@ training, so it works for a product enrolled a minute ago.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -166,9 +168,11 @@ def check_siblings(
 
 
 @cache
-def _pool(threads: int) -> ThreadPoolExecutor:
-    """One pool per thread count for the process's lifetime (recognizers come and go; threads should not)."""
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sibling-check")
+def _helpers() -> ThreadPoolExecutor:
+    """Threads that help requests check their trays, shared by the process. Sized well beyond any one tray's
+    `threads` so that concurrent requests do not queue behind each other: a request whose helpers are all busy
+    checks its crops in its own thread."""
+    return ThreadPoolExecutor(max_workers=4 * (os.cpu_count() or 2), thread_name_prefix="sibling-check")
 
 
 def check_tray(
@@ -181,11 +185,24 @@ def check_tray(
     sizes: Sequence[SizeEvidence | None],
     centres: Sequence[CentreEvidence | None] | None = None,
 ) -> list[Decision]:
-    """`check_siblings` for every crop of a tray, `check.threads` crops at a time, in the crops' order."""
+    """`check_siblings` for every crop of a tray, up to `check.threads` crops at a time (the calling thread and
+    helpers take the next crop from one queue), answers in the crops' order."""
+    checked: list[Decision] = list(decisions)
+    queue = iter(range(len(crops)))
+    lock = threading.Lock()
 
-    def one(k: int) -> Decision:
-        return check_siblings(details, crops[k], decisions[k], neighbours[k], check, threshold, sizes[k],
-                              centres[k] if centres is not None else None)
+    def work() -> None:
+        while True:
+            with lock:
+                k = next(queue, None)
+            if k is None:
+                return
+            checked[k] = check_siblings(details, crops[k], decisions[k], neighbours[k], check, threshold, sizes[k],
+                                        centres[k] if centres is not None else None)
 
-    ks = range(len(crops))
-    return list(_pool(check.threads).map(one, ks) if check.threads > 1 and len(crops) > 1 else map(one, ks))
+    helpers = [_helpers().submit(work) for _ in range(min(check.threads, len(crops)) - 1)]
+    work()
+    for helper in helpers:
+        if not helper.cancel():  # a helper that never started has nothing left to do: no wait for a free thread
+            helper.result()  # re-raises a helper's error
+    return checked
