@@ -138,3 +138,30 @@ def test_a_trays_crops_checked_side_by_side_keep_their_order_and_answers(
 
     checked = check_tray(details, crops, decisions, rows, SiblingCheckSettings(threads=threads), 0.7, [None] * 5)
     assert [d.sku for d in checked] == truth
+
+
+def test_a_tray_is_checked_in_its_own_thread_when_every_helper_is_busy(
+    labels: dict[str, np.ndarray], gallery: dict[str, list[DetailView]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import trayscan.pipeline.siblings as siblings
+
+    busy = ThreadPoolExecutor(max_workers=1)
+    release = threading.Event()
+    busy.submit(release.wait)  # another request's long check holds the only helper
+    monkeypatch.setattr(siblings, "_helpers", lambda: busy)
+    views = {1: gallery["TS0068"][0], 2: gallery["TS0070"][0]}
+    tied = [near("TS0068", 0.95, 1), near("TS0070", 0.94, 2)]
+    crops = [turned_photo(labels["TS0070"], angle=a, scale=0.85, gain=0.8) for a in (-60, 20)]
+    decisions = [decide(tied, threshold=0.7)] * 2
+    done = []
+    worker = threading.Thread(target=lambda: done.append(check_tray(
+        lambda ids: {i: views[i] for i in ids}, crops, decisions, [tied, tied], SiblingCheckSettings(threads=3),
+        0.7, [None, None])))
+    worker.start()
+    worker.join(timeout=30)
+    release.set()
+    busy.shutdown()
+    assert done and [d.sku for d in done[0]] == ["TS0070", "TS0070"]
