@@ -83,7 +83,13 @@ def gallery_details(settings: Settings, catalog: Catalog, stages: Stages) -> Gal
 
 
 def sku_centres(catalog: Catalog, gallery: GalleryIndex, embedder: str, dim: int) -> CentreCache:
-    return CentreCache(lambda skus: catalog.sku_embeddings(skus, embedder, dim), lambda: gallery.version)
+    def version() -> int:
+        # Under the lock that an enrolment holds until its catalog commit: a version read here is never ahead of
+        # the rows the catalog shows.
+        with gallery.lock:
+            return gallery.version
+
+    return CentreCache(lambda skus: catalog.sku_embeddings(skus, embedder, dim), version)
 
 
 def build_services(settings: Settings, parts: Parts) -> Services:

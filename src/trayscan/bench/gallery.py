@@ -28,6 +28,7 @@ import numpy as np
 
 from trayscan.bench.stats import summarize
 from trayscan.gallery.index import GalleryIndex, IndexParams
+from trayscan.gallery.storage import write_json_atomic
 
 faiss: Any = faiss_typed
 
@@ -113,8 +114,8 @@ def _built_index(
 ) -> tuple[GalleryIndex, float]:
     """The HNSW index of these vectors and its build time; with a cache folder, built once and reloaded, keyed by
     the generator settings so other vectors never match. A 1M build takes hours on 2 cores, so a cached build is
-    saved every `BUILD_CHUNK` vectors and a rerun resumes from the last save; the build time is the sum of the
-    chunks' add times (saves and reloads not counted)."""
+    saved every `BUILD_CHUNK` vectors and a rerun resumes from the last chunk whose save completed; the build time
+    is the sum of the chunks' add times (saves and reloads not counted)."""
     params = IndexParams(dim=config.dim, hnsw_m=config.hnsw_m, ef_construction=config.ef_construction)
     made_from = {
         k: v for k, v in dataclasses.asdict(config).items() if k not in ("sizes", "queries", "ef_search_sweep")
@@ -135,12 +136,17 @@ def _built_index(
     gallery: GalleryIndex | None = None
     added, build_s = 0, 0.0
     if progress_file.is_file():
-        progress = json.loads(progress_file.read_text())
+        try:
+            progress = json.loads(progress_file.read_text())
+            saved_at, saved_s = int(progress["added"]), float(progress["build_s"])
+        except (OSError, ValueError, KeyError, TypeError):
+            saved_at, saved_s = -1, 0.0
         gallery = GalleryIndex.load(folder, params, "bench")
-        if gallery is not None and gallery.live_count == progress["added"]:
-            added, build_s = int(progress["added"]), float(progress["build_s"])
+        if gallery is not None and gallery.live_count == saved_at:
+            added, build_s = saved_at, saved_s
             print(f"gallery bench: resuming the {len(vectors):,}-vector build at {added:,}", flush=True)
-        else:
+        else:  # a stop between a chunk's save and its progress record: that build cannot be timed, so again
+            print("gallery bench: the saved build does not match its progress record: building again", flush=True)
             gallery = None
     if gallery is None:
         gallery = GalleryIndex(params, embedder="bench", directory=folder)
@@ -150,9 +156,8 @@ def _built_index(
             start = time.perf_counter()
             gallery.add(vectors[first:last], list(range(first, last)))
             build_s += time.perf_counter() - start
-            # Written before the index (at the block's end): a stop in between leaves an older index file,
-            # which no longer matches and is built again.
-            progress_file.write_text(json.dumps({"added": last, "build_s": build_s}))
+        # After the index's save (atomic, at the block's end): a stop before it leaves the last record and index.
+        write_json_atomic(progress_file, {"added": last, "build_s": build_s})
     (folder / "build.json").write_text(json.dumps({"build_s": build_s}))
     progress_file.unlink(missing_ok=True)
     return gallery, build_s

@@ -55,14 +55,15 @@ class CentreEvidence:
 class CentreCache:
     """SKU centres made from the stored gallery embeddings and kept until the gallery changes (its version): after
     the first trays, a checkout reads the catalog only for SKUs it has not met since the last enrolment or
-    deletion, on this replica or, through the index that follows the catalog, on another."""
+    deletion, on this replica or, through the index that follows the catalog, on another. `version` must not run
+    ahead of the catalog's committed rows (compose reads it under the gallery's lock)."""
 
     def __init__(self, embeddings: Callable[[Iterable[str]], dict[str, np.ndarray]], version: Callable[[], int],
                  capacity: int = 50_000) -> None:
         self.embeddings = embeddings
         self.version = version
         self.capacity = capacity  # SKUs kept (2 kB each at 512-d)
-        self._centres: dict[str, np.ndarray | None] = {}
+        self._centres: dict[str, np.ndarray] = {}
         self._made_at: int | None = None
         self._lock = threading.Lock()
 
@@ -76,9 +77,10 @@ class CentreCache:
         missing = wanted - set(known)
         if missing:
             found = self.embeddings(missing)
-            made = {sku: unit_centre(found[sku]) if sku in found else None for sku in missing}
+            made = {sku: centre for sku, vectors in found.items() if (centre := unit_centre(vectors)) is not None}
             with self._lock:
                 if self._made_at == version:
+                    # A SKU without one (no embeddings yet, or deactivated meanwhile) is asked again next time.
                     self._centres.update(made)
             known.update(made)
-        return {sku: centre for sku, centre in known.items() if centre is not None}
+        return known

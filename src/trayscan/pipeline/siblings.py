@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -190,19 +191,28 @@ def check_tray(
     checked: list[Decision] = list(decisions)
     queue = iter(range(len(crops)))
     lock = threading.Lock()
+    failed = threading.Event()
 
     def work() -> None:
-        while True:
+        while not failed.is_set():
             with lock:
                 k = next(queue, None)
             if k is None:
                 return
-            checked[k] = check_siblings(details, crops[k], decisions[k], neighbours[k], check, threshold, sizes[k],
-                                        centres[k] if centres is not None else None)
+            try:
+                checked[k] = check_siblings(details, crops[k], decisions[k], neighbours[k], check, threshold,
+                                            sizes[k], centres[k] if centres is not None else None)
+            except BaseException:
+                failed.set()  # the others stop taking crops
+                raise
 
     helpers = [_helpers().submit(work) for _ in range(min(check.threads, len(crops)) - 1)]
-    work()
-    for helper in helpers:
-        if not helper.cancel():  # a helper that never started has nothing left to do: no wait for a free thread
-            helper.result()  # re-raises a helper's error
+    try:
+        work()
+    finally:
+        # A helper that never started has nothing left to do: no wait for a free thread.
+        started = [helper for helper in helpers if not helper.cancel()]
+        futures.wait(started)
+    for helper in started:
+        helper.result()  # re-raises a helper's error
     return checked

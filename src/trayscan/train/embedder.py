@@ -44,7 +44,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    "families to learn from; none of them is in --data's world)")
     p.add_argument("--init", type=Path, help="start backbone and neck from this checkpoint's last.pdparams, or "
                    "from a .pdparams file such as the imported PULC PP-LCNet x1.0 backbone (`trayscan train "
-                   "import-weights`; with --scale 1.0); the head is new unless that run had the same classes; the schedule starts at step 0")
+                   "import-weights`; with --scale 1.0); the head is new unless that run's folder shows the same data and classes; the schedule "
+                   "starts at step 0")
     p.add_argument("--out", type=Path, default=Path("models/embedder/lcnet"))
     p.add_argument("--ckpt-dir", type=Path, help="default: models/checkpoints/embedder-<out name>")
     p.add_argument("--scale", type=float, default=0.5, help="PP-LCNet width (0.25 .. 2.5)")
@@ -153,7 +154,7 @@ def main(argv: list[str]) -> int:
 
     model = build_rec_model(args.scale, len(class_ids))
     if args.init:
-        _init_from(paddle, model, args.init, class_ids)
+        _init_from(paddle, model, args.init, class_ids, {"data": args.data, "extra_data": args.extra_data})
     opt = _optimizer(paddle, model, args)
     state: dict[str, Any] = {
         "args": {k: _jsonable(v) for k, v in vars(args).items()},
@@ -202,13 +203,16 @@ def _jsonable(value: Any) -> Any:
     return str(value) if isinstance(value, Path) else value
 
 
-def _init_from(paddle: Any, model: Any, source: Path, class_ids: list[int]) -> None:
+def _init_from(paddle: Any, model: Any, source: Path, class_ids: list[int], data_args: dict[str, Any]) -> None:
     """Backbone and neck weights of an earlier run, or of a .pdparams file; the ArcMargin head too when that run
     trained the same classes (a continued run need not learn its class centres again)."""
     path = source if source.is_file() else source / "last.pdparams"
     weights = paddle.load(str(path))
-    same_classes = (not source.is_file() and (source / "last.json").exists()
-                    and json.loads((source / "last.json").read_text()).get("classes") == class_ids)
+    same_classes = False
+    if not source.is_file() and (source / "last.json").exists():  # labels are numbers per world: same data too
+        before = json.loads((source / "last.json").read_text())
+        same_classes = before.get("classes") == class_ids and all(
+            before.get("args", {}).get(key) == _jsonable(value) for key, value in data_args.items())
     kept = {k: v for k, v in weights.items() if same_classes or not k.startswith("head.")}
     own = model.state_dict()
     wrong = [k for k, v in kept.items() if k not in own or list(own[k].shape) != list(v.shape)]
