@@ -114,9 +114,9 @@ class SiblingCheckSettings(BaseModel):
     # Strongest SIFT keypoints kept per view: alignment needs only some; matching and RANSAC cost grow with them.
     # 300 kept recall@1 after the check on both renderers' validation crops (docs/CALIBRATION.md).
     max_keypoints: int = Field(default=300, ge=0, le=5000, description="SIFT keypoints kept per view (0: all)")
-    # The crops of one tray are checked side by side: SIFT and the alignment run on one core each (OpenCV releases
-    # the GIL), so on a 2-core server two threads share the checks of a tray with several near-tied crops.
-    threads: int = Field(default=2, ge=1, le=16, description="crops of one tray checked at once")
+    # Crops of one tray checked side by side (OpenCV releases the GIL) for servers with cores to spare. On the
+    # 2-core machine 2 threads did not shorten the stage (bench/RESULTS-checks.md): 1.
+    threads: int = Field(default=1, ge=1, le=16, description="crops of one tray checked at once")
     cache_images: int = Field(
         default=2048, ge=0, description="gallery views kept in memory (about 150 kB each)"
     )
