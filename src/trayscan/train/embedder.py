@@ -34,6 +34,8 @@ from trayscan.train.embedder_data import (
     training_families,
 )
 
+HEADS = ("arcmargin", "fc")  # fc: a plain classifier for cross-entropy, PP-ShiTuV2's CE + triplet recipe
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="trayscan train embedder", description=__doc__.split("\n")[0])
@@ -65,6 +67,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--family-batches", action="store_true", help="batches of whole design families (--family-skus "
                    "siblings of each drawn family, 2 samples each) instead of class-balanced draws")
     p.add_argument("--family-skus", type=int, default=4, help="sibling SKUs drawn from a family in a family batch")
+    p.add_argument("--head", choices=HEADS, default="arcmargin", help="classification head: ArcMargin (margin "
+                   "0.2, scale 30) or a plain FC classifier with cross-entropy (PP-ShiTuV2's CE beside the triplet "
+                   "term)")
     p.add_argument("--triplet-weight", type=float, default=0.0, help="weight of PP-ShiTuV2's triplet angular margin "
                    "loss on the neck features, added to ArcMargin's (0: ArcMargin alone)")
     p.add_argument("--world-weights", type=_weights, help="comma-separated draw weight of each world, --data "
@@ -138,7 +143,7 @@ def main(argv: list[str]) -> int:
     ckpt = Checkpointer(args.ckpt_dir or Path("models/checkpoints") / f"embedder-{args.out.name}", args.ckpt_every)
     if args.export_only:  # the classes come from the checkpoint: no need to load the crops
         state = json.loads(ckpt.state_path.read_text())
-        model = build_rec_model(args.scale, len(state["classes"]))
+        model = build_rec_model(args.scale, len(state["classes"]), state["args"].get("head", "arcmargin"))
         state = ckpt.load(model, _optimizer(paddle, model, args))
         model.eval()
         export(model, args, state)
@@ -152,7 +157,7 @@ def main(argv: list[str]) -> int:
     class_of = {cid: i for i, cid in enumerate(class_ids)}
     print(f"{len(crops)} crops ({int((crops.source == 1).sum())} enrolment) of {len(class_ids)} train SKUs", flush=True)
 
-    model = build_rec_model(args.scale, len(class_ids))
+    model = build_rec_model(args.scale, len(class_ids), args.head)
     if args.init:
         _init_from(paddle, model, args.init, class_ids, {"data": args.data, "extra_data": args.extra_data})
     opt = _optimizer(paddle, model, args)
@@ -213,7 +218,9 @@ def _init_from(paddle: Any, model: Any, source: Path, class_ids: list[int], data
         before = json.loads((source / "last.json").read_text())
         same_classes = before.get("classes") == class_ids and all(
             before.get("args", {}).get(key) == _jsonable(value) for key, value in data_args.items())
-    kept = {k: v for k, v in weights.items() if same_classes or not k.startswith("head.")}
+    own_shapes = {k: list(v.shape) for k, v in model.state_dict().items()}
+    kept = {k: v for k, v in weights.items() if not k.startswith("head.")
+            or (same_classes and own_shapes.get(k) == list(v.shape))}  # another head type: a new one
     own = model.state_dict()
     wrong = [k for k, v in kept.items() if k not in own or list(own[k].shape) != list(v.shape)]
     if wrong:  # set_state_dict would only warn: a wrong --scale must not start from half-loaded weights
@@ -262,7 +269,8 @@ def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args:
             print(f"time budget {args.minutes} min at {rate * args.batch:.1f} img/s: {steps} steps", flush=True)
         if step >= steps:
             break
-        model.head.margin = ARC_MARGIN * min(1.0, (step + 1) / max(1, args.margin_ramp_steps))
+        if args.head == "arcmargin":
+            model.head.margin = ARC_MARGIN * min(1.0, (step + 1) / max(1, args.margin_ramp_steps))
         opt.set_lr(lr_at(step, steps, args.lr, args.warmup_steps))
         x, y = prefetch.get(step)
         out = model(paddle.to_tensor(x), paddle.to_tensor(y))
@@ -275,7 +283,8 @@ def _train(model: Any, opt: Any, crops: CropSet, class_of: dict[int, int], args:
         acc = float((out["logits"].argmax(axis=1).numpy() == y[:, 0]).mean())
         loss_avg = 0.95 * loss_avg + 0.05 * float(loss) if step > first else float(loss)
         acc_avg = 0.95 * acc_avg + 0.05 * acc if step > first else acc
-        progress.update(step + 1, items=args.batch, loss=loss_avg, acc=acc_avg, lr=opt.get_lr(), margin=model.head.margin)
+        progress.update(step + 1, items=args.batch, loss=loss_avg, acc=acc_avg, lr=opt.get_lr(),
+                        margin=getattr(model.head, "margin", 0.0))
         state["step"] = step + 1
         state["train_seconds"] = trained_before + time.monotonic() - t_start
         if val is not None and ((step + 1) % args.val_every == 0 or step + 1 == steps):

@@ -23,23 +23,25 @@ LCNET_NAMES = {0.25: "PPLCNet_x0_25", 0.35: "PPLCNet_x0_35", 0.5: "PPLCNet_x0_5"
                1.0: "PPLCNet_x1_0", 1.5: "PPLCNet_x1_5", 2.0: "PPLCNet_x2_0", 2.5: "PPLCNet_x2_5"}
 
 
-def arch_config(scale: float, num_classes: int) -> dict[str, Any]:
+def arch_config(scale: float, num_classes: int, head: str = "arcmargin") -> dict[str, Any]:
     if scale not in LCNET_NAMES:
         raise ValueError(f"--scale must be one of {sorted(LCNET_NAMES)}")
+    head_config = ({"name": "ArcMargin", "embedding_size": EMBEDDING_DIM, "class_num": num_classes,
+                    "margin": ARC_MARGIN, "scale": ARC_SCALE} if head == "arcmargin"
+                   else {"name": "FC", "embedding_size": EMBEDDING_DIM, "class_num": num_classes})
     return {
         "name": "RecModel",
         "Backbone": {"name": LCNET_NAMES[scale], "pretrained": False},
         "BackboneStopLayer": {"name": "flatten"},
         "Neck": {"name": "FC", "embedding_size": 1280, "class_num": EMBEDDING_DIM},
-        "Head": {"name": "ArcMargin", "embedding_size": EMBEDDING_DIM, "class_num": num_classes,
-                 "margin": ARC_MARGIN, "scale": ARC_SCALE},
+        "Head": head_config,
     }
 
 
-def build_rec_model(scale: float, num_classes: int) -> nn.Layer:
+def build_rec_model(scale: float, num_classes: int, head: str = "arcmargin") -> nn.Layer:
     from paddleclas.ppcls.arch import build_model
 
-    return build_model({"Arch": arch_config(scale, num_classes), "Global": {"device": "cpu"}})
+    return build_model({"Arch": arch_config(scale, num_classes, head), "Global": {"device": "cpu"}})
 
 
 class EmbeddingNet(nn.Layer):
