@@ -1,10 +1,12 @@
 """Could printed text decide between near-tied siblings? On tray crops whose nearest SKUs (the shipped embedder, 4
 views) are near-tied siblings, PP-OCRv4 mobile (rapidocr-onnxruntime 1.4.4) reads the crop, and a word of one
 candidate's name that the other candidates' names lack decides. Prints how often the right SKU's word is read, how
-often a wrong one's, and the median time per crop.
+often a wrong one's, and the median time per crop. With --checks, also what the service's print and centre checks
+answer for the same crops, and what the words would add to them (a decided word overrides the checks).
 
     .venv/bin/pip install --no-deps rapidocr-onnxruntime==1.4.4 pyclipper shapely   # its models are in the wheel
     .venv/bin/python scripts/ocr_sibling_words.py data/mesh-val --det-side 640 --angle-classifier
+    .venv/bin/python scripts/ocr_sibling_words.py data/emb-val-novel --crops 40 --checks
 """
 
 from __future__ import annotations
@@ -21,10 +23,22 @@ from trayscan.config import SiblingCheckSettings
 from trayscan.inference import load_embedder
 from trayscan.inference.views import with_rotations
 from trayscan.train.crops import extract, read_catalog
+from trayscan.train.embedder_eval import checked_top1
 
 
 def words(text: str) -> set[str]:
     return {w for w in re.split(r"[^0-9a-z\u4e00-\u9fff]+", text.lower()) if len(w) >= 2}
+
+
+def with_checks(crops, images, features, gallery, queries, similarities, read_crops) -> dict[str, int]:
+    """Right answers among the read crops: the print and centre checks alone, and with a decided word first."""
+    asked = [q for q, _ in read_crops]
+    checked = checked_top1([images[queries[q]] for q in asked], crops.labels[gallery],
+                           [images[g] for g in gallery], similarities[asked],
+                           query_feats=features[queries[asked]], gallery_feats=features[gallery])
+    truth = crops.labels[queries[asked]]
+    words_first = np.array([decided if decided is not None else c for (_, decided), c in zip(read_crops, checked, strict=True)])
+    return {"checks_right": int((checked == truth).sum()), "checks_then_words_right": int((words_first == truth).sum())}
 
 
 def main() -> None:
@@ -35,6 +49,7 @@ def main() -> None:
     p.add_argument("--det-side", type=int, default=320, help="the text detector's longer input side")
     p.add_argument("--angle-classifier", action="store_true", help="turn upside-down text lines first")
     p.add_argument("--model", type=Path, default=Path("models/embedder/lcnet"))
+    p.add_argument("--checks", action="store_true", help="compare with the service's print and centre checks")
     args = p.parse_args()
     from rapidocr_onnxruntime import RapidOCR
 
@@ -50,6 +65,7 @@ def main() -> None:
     tally = {"near_tied_crops": 0, "nearest_right": 0, "right_word_read": 0, "wrong_word_read": 0,
              "decided_right": 0, "decided_wrong": 0}
     seconds = []
+    read_crops: list[tuple[int, int | None]] = []  # (query, the SKU its words decide or None)
     for q in np.random.default_rng(0).permutation(len(queries)):
         row = similarities[q]
         order = np.argsort(-row)
@@ -73,11 +89,15 @@ def main() -> None:
         tally["right_word_read"] += hits[truth] > 0
         tally["wrong_word_read"] += any(hits[sku] > 0 for sku in skus if sku != truth)
         best = max(hits.values())
-        if best > 0 and list(hits.values()).count(best) == 1:
-            tally["decided_right" if max(hits, key=lambda s: hits[s]) == truth else "decided_wrong"] += 1
+        decided = max(hits, key=lambda s: hits[s]) if best > 0 and list(hits.values()).count(best) == 1 else None
+        if decided is not None:
+            tally["decided_right" if decided == truth else "decided_wrong"] += 1
+        read_crops.append((int(q), decided))
         if tally["near_tied_crops"] == args.crops:
             break
     tally["ms_per_crop_median"] = round(1000 * float(np.median(seconds)), 1)
+    if args.checks:
+        tally.update(with_checks(crops, images, features, gallery, queries, similarities, read_crops))
     print(json.dumps({"data": str(args.data), "det_side": args.det_side, "angle_classifier": args.angle_classifier,
                       **tally}))
 

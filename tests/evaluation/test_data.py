@@ -41,6 +41,8 @@ def test_reads_trayscan_synth_output(tiny_synth: Path) -> None:
     with (tiny_synth / "catalog.csv").open() as handle:
         catalog_skus = [row["sku"] for row in csv.DictReader(handle)]
     assert trays.skus == catalog_skus  # category names are the catalog's SKUs
+    with (tiny_synth / "catalog.csv").open() as handle:
+        assert trays.families == {row["sku"]: row["family"] for row in csv.DictReader(handle)}
     assert len(trays.trays) == 3
     assert sum(len(t.items) for t in trays.trays) == len(coco["annotations"])
     first = coco["annotations"][0]
@@ -57,6 +59,7 @@ def test_reads_rpc_shaped_json_and_maps_categories_by_name(tmp_path: Path) -> No
     path.write_text(json.dumps(RPC_SHAPED))
     trays = load_annotations(path)
     assert trays.skus == ["1_puffed_food", "200_alcohol"]
+    assert trays.families == {"1_puffed_food": "puffed_food", "200_alcohol": "alcohol"}
     first, second = trays.trays
     assert first.level == "hard"  # the file's level, whatever the item count
     assert first.counts == {"1_puffed_food": 2}

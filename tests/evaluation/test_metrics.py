@@ -134,3 +134,20 @@ def test_top_confused_keeps_the_most_frequent_pairs() -> None:
     trays = [tray(i, (A_BOX, "A")) for i in range(1, 4)] + [tray(9, (A_BOX, "B"))]
     predictions = [[PredictedItem(A_BOX, 0.9, "X")] for _ in range(3)] + [[PredictedItem(A_BOX, 0.9, "Y")]]
     assert evaluate(trays, predictions, top_confused=1).confused == [("A", "X", 3)]
+
+
+def test_item_outcomes_tell_siblings_from_other_products() -> None:
+    d_box = (600.0, 0.0, 700.0, 100.0)
+    trays = [tray(1, (A_BOX, "A1"), (B_BOX, "A1"), (C_BOX, "B1"), (d_box, "B1"), ((0.0, 200.0, 100.0, 300.0), "A2"))]
+    predictions = [[
+        PredictedItem(A_BOX, 0.9, "A1"),  # right
+        PredictedItem(B_BOX, 0.9, "A2"),  # a sibling
+        PredictedItem(C_BOX, 0.9, "A1"),  # another product
+        PredictedItem(d_box, 0.9, None),  # unrecognised; the A2 item has no box
+    ]]
+    families = {"A1": "A", "A2": "A", "B1": "B"}
+    o = evaluate(trays, predictions, families=families).overall.outcomes
+    assert o is not None
+    assert (o.items, o.right, o.sibling, o.other_product, o.unrecognised, o.no_box) == (5, 0.2, 0.2, 0.2, 0.2, 0.2)
+    without = evaluate(trays, predictions).overall.outcomes
+    assert without is not None and without.sibling is None and without.other_product == 0.4

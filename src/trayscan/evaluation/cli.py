@@ -342,7 +342,7 @@ def run_own_server(
 
 
 def _score(name: str, trays: TraySet, runs: list[TrayRun]) -> dict[str, Any]:
-    report = evaluate(trays.trays, [run.predictions for run in runs])
+    report = evaluate(trays.trays, [run.predictions for run in runs], families=trays.families)
     print(f"{name}: {level_summary(report.overall)}", file=sys.stderr)
     return pipeline_result(report, trays.trays, runs)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +50,12 @@ class Tray:
 class TraySet:
     trays: list[Tray]
     skus: list[str]  # every category of the file, in category id order
+    # SKU -> its category's supercategory: the design family in synth files (siblings share it), the product
+    # group in RPC's; empty where the file has none
+    families: dict[str, str] = field(default_factory=dict)
 
     def limit(self, n: int | None) -> TraySet:
-        return self if n is None else TraySet(self.trays[:n], self.skus)
+        return self if n is None else TraySet(self.trays[:n], self.skus, self.families)
 
 
 class AnnotationError(ValueError):
@@ -106,7 +109,14 @@ def parse_annotations(data: dict[str, Any]) -> TraySet:
             )
         )
     trays.sort(key=lambda tray: tray.image_id)
-    return TraySet(trays=trays, skus=[categories[k] for k in sorted(categories) if k not in not_for_sale])
+    families = {
+        categories[int(c["id"])]: str(c["supercategory"])
+        for c in data["categories"]
+        if c.get("supercategory") and int(c["id"]) not in not_for_sale
+    }
+    return TraySet(
+        trays=trays, skus=[categories[k] for k in sorted(categories) if k not in not_for_sale], families=families
+    )
 
 
 def load_annotations(path: Path) -> TraySet:

@@ -16,6 +16,10 @@ Detection is class-agnostic (the detector finds "a product"): a predicted box ma
 highest IoU >= 0.5, predictions taken best score first (COCO's greedy rule). AP50 is the area under the
 precision-recall curve with the precision envelope (all-point interpolation); recall is the share of true items
 matched. Recognition recall@1 is the share of matched true items whose predicted SKU is right.
+
+Where each true item went (`ItemOutcomes`, shares of all true items): billed right, billed as a sibling (another SKU
+of its family: the annotations' supercategory), billed as another product, matched by a box left unrecognised, or
+matched by no box.
 """
 
 from __future__ import annotations
@@ -65,9 +69,20 @@ class DetectionMetrics:
 
 
 @dataclass(frozen=True)
+class ItemOutcomes:
+    items: int
+    right: float | None
+    sibling: float | None  # None: no families known, a wrong SKU counts as another product
+    other_product: float | None
+    unrecognised: float | None
+    no_box: float | None
+
+
+@dataclass(frozen=True)
 class LevelReport:
     checkout: CheckoutMetrics
     detection: DetectionMetrics
+    outcomes: ItemOutcomes | None = None
 
 
 @dataclass
@@ -173,6 +188,8 @@ class _Accumulator:
     recognised: int = 0
     parts: int = 0
     groups: int = 0
+    families: dict[str, str] = field(default_factory=dict)
+    outcome: Counter[str] = field(default_factory=Counter)  # matched items by outcome
 
     def add(self, tray: Tray, predicted: Sequence[PredictedItem], matches: list[int | None]) -> None:
         self.truth_counts.append(tray.counts)
@@ -187,6 +204,28 @@ class _Accumulator:
             if m is not None:
                 self.matched += 1
                 self.recognised += int(p.sku == tray.items[m].sku)
+                self.outcome[self._outcome(tray.items[m].sku, p.sku)] += 1
+
+    def _outcome(self, truth: str, predicted: str | None) -> str:
+        if predicted is None:
+            return "unrecognised"
+        if predicted == truth:
+            return "right"
+        family = self.families.get(truth)
+        return "sibling" if family is not None and family == self.families.get(predicted) else "other_product"
+
+    def outcomes(self) -> ItemOutcomes:
+        def share(n: int) -> float | None:
+            return n / self.items if self.items else None
+
+        return ItemOutcomes(
+            items=self.items,
+            right=share(self.outcome["right"]),
+            sibling=share(self.outcome["sibling"]) if self.families else None,
+            other_product=share(self.outcome["other_product"]),
+            unrecognised=share(self.outcome["unrecognised"]),
+            no_box=share(self.items - self.matched),
+        )
 
     def report(self) -> LevelReport:
         return LevelReport(
@@ -201,17 +240,23 @@ class _Accumulator:
                 part_boxes=self.parts / len(self.scores) if self.scores else None,
                 group_boxes=self.groups / len(self.scores) if self.scores else None,
             ),
+            outcomes=self.outcomes(),
         )
 
 
 def evaluate(
-    trays: Sequence[Tray], predictions: Sequence[Sequence[PredictedItem]], top_confused: int = 10
+    trays: Sequence[Tray],
+    predictions: Sequence[Sequence[PredictedItem]],
+    top_confused: int = 10,
+    families: dict[str, str] | None = None,
 ) -> EvalReport:
-    """Metrics over all trays and per RPC level; `predictions[i]` belongs to `trays[i]`."""
+    """Metrics over all trays and per RPC level; `predictions[i]` belongs to `trays[i]`; `families` (SKU -> family)
+    tells sibling errors from the others."""
     if len(trays) != len(predictions):
         raise ValueError("one list of predictions per tray")
-    overall = _Accumulator()
-    by_level = {level: _Accumulator() for level in LEVELS}
+    families = families or {}
+    overall = _Accumulator(families=families)
+    by_level = {level: _Accumulator(families=families) for level in LEVELS}
     confused: Counter[tuple[str, str]] = Counter()
     for tray, predicted in zip(trays, predictions, strict=True):
         matches = match_boxes([item.box for item in tray.items], predicted)

@@ -102,6 +102,20 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(_row(name, "**averaged**", result["overall"]))
     lines += [
         "",
+        "## Where the true items went (shares of all true items)",
+        "",
+        "| pipeline | items | billed right | as a sibling | as another product | unrecognised | no box |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, result in pipelines.items():
+        o = result["overall"].get("outcomes")
+        if o:
+            lines.append(
+                f"| {name} | {o['items']} | {_pct(o['right'])} | {_pct(o['sibling'])} | {_pct(o['other_product'])} "
+                f"| {_pct(o['unrecognised'])} | {_pct(o['no_box'])} |"
+            )
+    lines += [
+        "",
         "## Speed per tray (ms)",
         "",
         "| pipeline | trays | p50 | p95 | stage medians | errors |",

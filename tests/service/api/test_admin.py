@@ -118,6 +118,16 @@ def test_enrolment_takes_the_whole_product_when_a_part_scores_best(
     assert body["images"][0]["box"] == [90.0, 50.0, 230.0, 190.0]
 
 
+def test_enrolment_leaves_out_an_object_beside_the_product(client: TestClient, detector: BlobDetector) -> None:
+    create_product(client, "COLA")
+    photo = product_photo(COLA, box=(90, 50, 230, 190))
+    detector.register(photo, [(250.0, 10.0, 310.0, 60.0)], score=0.95)  # a receipt beside it, scored best
+    detector.truth[image_key(photo)].append(Detection(box=(90.0, 50.0, 230.0, 190.0), score=0.6))
+    files = [("images", ("cola.png", encode(photo), "image/png"))]
+    body = client.post("/v1/admin/products/COLA/images", files=files, headers=ADMIN).json()
+    assert body["images"][0]["box"] == [90.0, 50.0, 230.0, 190.0] and body["images"][0]["score"] == 0.6
+
+
 def test_kiosk_camera_photos_keep_the_product_size(client: TestClient) -> None:
     create_product(client, "COLA")
     files = [("images", ("kiosk.png", encode(product_photo(COLA, box=(90, 50, 230, 190))), "image/png"))]
