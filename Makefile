@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# PP-OCRv4 mobile models as ONNX inside the wheel, for the text check (pyproject.toml, extra `ocr`).
+RAPIDOCR := rapidocr-onnxruntime==1.4.4
 # The mesh renderer's software OpenGL, fonts and photographic textures (docs/DATA.md).
 MESH_PACKAGES := libegl1 libegl-mesa0 libgl1-mesa-dri fonts-wqy-zenhei fonts-arphic-ukai fonts-dejavu-core \
 	fonts-liberation2 fonts-freefont-ttf fonts-comic-neue fonts-cantarell fonts-lobster fonts-dancingscript \
@@ -33,7 +35,8 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,paddle,postgres]'
+	$(BIN)/pip install -q -e '.[dev,paddle,postgres,ocr]'
+	$(BIN)/pip install -q --no-deps $(RAPIDOCR)
 	touch $(STAMP)
 
 # nginx: the load balancer in front of two replicas in tests/ops/test_replicas.py.

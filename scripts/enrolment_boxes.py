@@ -14,6 +14,7 @@ from pathlib import Path
 
 import cv2
 
+from trayscan.boxes import iou_matrix
 from trayscan.config import PipelineSettings
 from trayscan.gallery.enrolment import product_box
 from trayscan.inference import load_detector
@@ -22,9 +23,8 @@ from trayscan.pipeline.detect import detect_items
 RULES = ("framed", "union")
 
 
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    return float(iou_matrix([a], [b])[0, 0])
 
 
 def main() -> None:
@@ -46,7 +46,8 @@ def main() -> None:
         for group in (image.get("source", "other"), "all"):
             photos[group] += 1
             for rule in RULES:
-                if detections and iou(product_box(detections, photo.shape[:2], rule, camera)[0], (x, y, x + w, y + h)) >= 0.7:
+                box = product_box(detections, photo.shape[:2], rule, camera)[0] if detections else None
+                if box is not None and iou(box, (x, y, x + w, y + h)) >= 0.7:
                     found[group, rule] += 1
     print(f"{'camera':8s} {'photos':>6s} " + " ".join(f"{rule:>8s}" for rule in RULES))
     for group, count in sorted(photos.items()):

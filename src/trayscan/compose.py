@@ -31,6 +31,7 @@ from trayscan.pipeline.budget import PixelBudget
 from trayscan.pipeline.centres import CentreCache
 from trayscan.pipeline.decode import ImageLimits
 from trayscan.pipeline.recognize import Recognizer, Stages
+from trayscan.pipeline.text_check import load_reader
 from trayscan.services import Services
 
 IDEMPOTENCY_TTL = timedelta(hours=24)  # a kiosk or staff page retries within seconds; a day covers any outage
@@ -73,7 +74,9 @@ def build_stages(settings: Settings, detector: Detector, embedder: Embedder) -> 
     scorer = load_box_scorer(
         models.box_scorer_dir, detector.name, embedder.name, (models.detector_dir, models.embedder_dir)
     )
-    return Stages(detector, embedder, settings.pipeline, limits, scorer, PixelBudget(settings.limits.decode_pixels_in_flight))
+    budget = PixelBudget(settings.limits.decode_pixels_in_flight)
+    reader = load_reader(settings.pipeline.text_check)
+    return Stages(detector, embedder, settings.pipeline, limits, scorer, budget, reader)
 
 
 def gallery_details(settings: Settings, catalog: Catalog, stages: Stages) -> GalleryDetails:
@@ -119,6 +122,7 @@ def build_services(settings: Settings, parts: Parts) -> Services:
         recognizer=Recognizer(
             stages, gallery, catalog.active_labels, gallery_details(settings, catalog, stages).views,
             catalog.kiosk_sizes, sku_centres(catalog, gallery, embedder.name, settings.gallery.dim),
+            catalog.sku_texts,
         ),
         enroller=enroller,
         idempotency=IdempotencyRecords(catalog.database, IDEMPOTENCY_TTL),

@@ -131,6 +131,17 @@ class CentreCheckSettings(BaseModel):
     enabled: bool = True
 
 
+class TextCheckSettings(BaseModel):
+    """Printed text as evidence among the sibling check's near-tied candidates (pipeline/text_check.py): the words
+    read on the crop (PP-OCRv4 mobile, `make ocr`) against the words of each candidate's name and of its enrolment
+    photos, read at enrolment. Off by default: on both renderers' validation crops it gained one near-tied crop of
+    120 over the print and centre checks, for 50-150 ms of reading a crop (docs/PIPELINE.md, "Printed text")."""
+
+    enabled: bool = False
+    detector_side: int = Field(default=320, ge=64, le=2048, description="the text detector's longer input side")
+    max_crops: int = Field(default=3, ge=0, le=100, description="crops of one tray read at most")
+
+
 class SizeCheckSettings(BaseModel):
     """Pack sizes told apart by the item's size in the kiosk camera's photo (pipeline/size_check.py), among the
     sibling check's near-tied candidates when each has kiosk-camera photos. Values chosen on the mesh renderer's
@@ -187,6 +198,7 @@ class PipelineSettings(BaseModel):
     sibling_check: SiblingCheckSettings = Field(default_factory=SiblingCheckSettings)
     size_check: SizeCheckSettings = Field(default_factory=SizeCheckSettings)
     centre_check: CentreCheckSettings = Field(default_factory=CentreCheckSettings)
+    text_check: TextCheckSettings = Field(default_factory=TextCheckSettings)
 
 
 class LimitSettings(BaseModel):

@@ -149,6 +149,10 @@ class ImagePublic(BaseModel):
         description="the product's size in this kiosk-camera photo (square root of its box's area over the photo's "
         "longer side); null for photos of another camera",
     )
+    printed_text: str | None = Field(
+        default=None,
+        description="the text read on the product at enrolment while the text check was on; null otherwise",
+    )
     url: str = Field(description="Path of the stored photo (admin token required), relative to this server")
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     Numeric,
     String,
+    Text,
     false,
 )
 from sqlalchemy.engine import Dialect
@@ -95,6 +96,8 @@ class GalleryImage(Base):
     # The product's size in a photo of the kiosk's own camera (pipeline/size_check.relative_size); NULL for
     # photos of another camera, whose scale says nothing about the pack.
     kiosk_size: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The text read on the product at enrolment when the text check is on (pipeline/text_check.py); NULL otherwise.
+    printed_text: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     product: Mapped[Product] = relationship(back_populates="images")
 

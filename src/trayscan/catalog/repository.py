@@ -31,6 +31,7 @@ class NewImage:
     source: str = "enrolment"  # or "tray": a confirmed crop of a checkout photo
     receipt_id: str | None = None  # the receipt a tray crop came from
     kiosk_size: float | None = None  # size in a kiosk-camera photo; None for another camera
+    printed_text: str | None = None  # read on the product at enrolment (text check on); None: not read
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class ImageRecord:
     source: str = "enrolment"
     receipt_id: str | None = None
     kiosk_size: float | None = None
+    printed_text: str | None = None
 
 
 def _image_record(image: GalleryImage, sku: str) -> ImageRecord:
@@ -59,6 +61,7 @@ def _image_record(image: GalleryImage, sku: str) -> ImageRecord:
         source=image.source or "enrolment",
         receipt_id=image.receipt_id,
         kiosk_size=image.kiosk_size,
+        printed_text=image.printed_text,
     )
 
 
@@ -157,6 +160,7 @@ class Catalog:
                 source=image.source,
                 receipt_id=image.receipt_id,
                 kiosk_size=image.kiosk_size,
+                printed_text=image.printed_text,
             )
             for image in images
         ]
@@ -320,6 +324,27 @@ class Catalog:
         such photos are left out."""
         sizes = self._image_values_by_sku(GalleryImage.kiosk_size, skus, GalleryImage.kiosk_size.is_not(None))
         return {sku: [float(size) for size in rows] for sku, rows in sizes.items()}
+
+    def sku_texts(self, skus: Iterable[str]) -> dict[str, list[str]]:
+        """Each active product's name and the texts read on its gallery images (the text check), by SKU."""
+        wanted = sorted({str(sku) for sku in skus})
+        texts = {sku: [name] for sku, name in self._names(wanted).items()}
+        for sku, rows in self._image_values_by_sku(GalleryImage.printed_text, wanted,
+                                                   GalleryImage.printed_text.is_not(None)).items():
+            texts.setdefault(sku, []).extend(str(text) for text in rows)
+        return texts
+
+    def _names(self, skus: list[str]) -> dict[str, str]:
+        names: dict[str, str] = {}
+        with self.transaction() as session:
+            for start in range(0, len(skus), ID_QUERY_CHUNK):
+                rows = session.execute(
+                    select(Product.sku, Product.name).where(
+                        Product.sku.in_(skus[start : start + ID_QUERY_CHUNK]), Product.active.is_(True)
+                    )
+                ).all()
+                names.update({sku: name for sku, name in rows})
+        return names
 
     # receipts
 

@@ -125,8 +125,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--signals",
         action="store_true",
-        help="in-process: also run trayscan's pipeline with each combination of the candidate checks (the print "
-        "check and the size check each off and on), to report what each signal gains over the embedding alone",
+        help="in-process: also run trayscan's pipeline with each combination of the candidate checks (the print, "
+        "size and centre checks each off and on), to report what each signal gains over the embedding alone; the "
+        "text check reads the enrolment photos, so compare it with TRAYSCAN_PIPELINE__TEXT_CHECK__ENABLED=1 and "
+        "--sweep text_check.enabled=0,1",
     )
     p.add_argument(
         "--feedback",
@@ -281,10 +283,11 @@ def _run_sweep_group(
     shared = {k: v for k, v in group[0].items() if k not in BOX_SETTINGS}
     stages = base.stages
     observing = Stages(
-        stages.detector, stages.embedder, varied(stages.settings, shared), stages.limits, stages.box_scorer
+        stages.detector, stages.embedder, varied(stages.settings, shared), stages.limits, stages.box_scorer,
+        stages.budget, stages.reader,
     )
     floor = min(observation_floor(varied(observing.settings, combo), stages.box_scorer) for combo in group)
-    recognizer = Recognizer(observing, base.gallery, base.labels, base.details, base.sizes, base.centres)
+    recognizer = Recognizer(observing, base.gallery, base.labels, base.details, base.sizes, base.centres, base.texts)
     label = " ".join(f"{k}={v:g}" for k, v in shared.items()) or "sweep"
     observed = observe_trays(trays.trays, args.images, recognizer, floor, tray_progress(args.quiet), label)
     results = {}

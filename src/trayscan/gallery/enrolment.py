@@ -50,6 +50,7 @@ class PreparedPhoto:
     box: tuple[float, float, float, float]
     score: float | None  # None: no detection, the whole photo is the crop
     shape: tuple[int, int] = (0, 0)  # the decoded photo's height and width
+    printed_text: str | None = None  # read on the product when the text check is on
 
     def kiosk_size(self) -> float | None:
         """The product's size in a kiosk-camera photo (size check); None for another camera or no product found."""
@@ -155,7 +156,8 @@ class Enroller:
         if not ok:
             raise InvalidRequestError("the crop cannot be encoded")
         height, width = crop_bgr.shape[:2]
-        prepared = [PreparedPhoto(Photo(f"tray-{receipt_id}.jpg", encoded.tobytes()), (0.0, 0.0, width, height), None)]
+        prepared = [PreparedPhoto(Photo(f"tray-{receipt_id}.jpg", encoded.tobytes()), (0.0, 0.0, width, height), None,
+                                  (height, width), self.stages.read_text(crop_bgr))]
 
         def answer(ids: list[int]) -> EnrolmentPublic:
             outcome = ImageOutcome(index=0, filename=prepared[0].photo.filename, status="enrolled_whole_image",
@@ -184,10 +186,11 @@ class Enroller:
                     box, score = product_box(
                         detections, (height, width), self.stages.settings.enrolment_box, photo.camera
                     )
-                    prepared.append(PreparedPhoto(photo, box, score, (height, width)))
                 else:
-                    prepared.append(PreparedPhoto(photo, (0.0, 0.0, float(width), float(height)), None, (height, width)))
-                crops.extend(self.stages.crop(image, [prepared[-1].box]))
+                    box, score = (0.0, 0.0, float(width), float(height)), None
+                crop = self.stages.crop(image, [box])[0]
+                prepared.append(PreparedPhoto(photo, box, score, (height, width), self.stages.read_text(crop)))
+                crops.append(crop)
         return prepared, self.stages.embed(crops)
 
     def _confusables(self, sku: str, embeddings: np.ndarray) -> list[ConfusableWarning]:
@@ -227,7 +230,8 @@ class Enroller:
                 with self.catalog.transaction() as session:
                     sizes = kiosk_sizes or [None] * len(prepared)
                     new_images = [
-                        NewImage(path, item.box, embedding, self.stages.embedder.name, source, receipt_id, size)
+                        NewImage(path, item.box, embedding, self.stages.embedder.name, source, receipt_id, size,
+                                 item.printed_text)
                         for (_, path), item, embedding, size in zip(staged, prepared, embeddings, sizes, strict=True)
                     ]
                     ids = self.catalog.add_images(session, sku, new_images)

@@ -37,6 +37,7 @@ from trayscan.pipeline.embed import embed_crops
 from trayscan.pipeline.search import LabelLookup, Neighbour, search_neighbours
 from trayscan.pipeline.siblings import DetailSource, check_tray
 from trayscan.pipeline.size_check import SizeEvidence, SizeSource, relative_size
+from trayscan.pipeline.text_check import TextEvidence, TextReader, TextSource, TrayReadings
 
 
 @dataclass
@@ -160,6 +161,7 @@ class Stages:
         limits: ImageLimits,
         box_scorer: BoxScorer | None = None,
         budget: PixelBudget | None = None,
+        reader: TextReader | None = None,
     ) -> None:
         self.detector = detector
         self.embedder = embedder
@@ -167,6 +169,7 @@ class Stages:
         self.limits = limits
         self.box_scorer = box_scorer  # trained for this detector + embedder; None: the threshold rule
         self.budget = budget or PixelBudget(limits.max_pixels)
+        self.reader = reader  # reads printed text (the text check); None: the check is off
 
     def decode(self, data: bytes) -> np.ndarray:
         return decode_image(data, self.limits)
@@ -197,6 +200,12 @@ class Stages:
     def embed(self, crops: list[np.ndarray]) -> np.ndarray:
         return embed_crops(self.embedder, crops)
 
+    def read_text(self, crop: np.ndarray) -> str | None:
+        """The text printed on a crop where the text check is on, else None (nothing read)."""
+        if self.reader is None or not self.settings.text_check.enabled:
+            return None
+        return self.reader.read(crop)
+
 
 class Recognizer:
     def __init__(
@@ -207,6 +216,7 @@ class Recognizer:
         details: DetailSource | None = None,
         sizes: SizeSource | None = None,
         centres: CentreSource | None = None,
+        texts: TextSource | None = None,
     ) -> None:
         self.stages = stages
         self.gallery = gallery
@@ -214,6 +224,7 @@ class Recognizer:
         self.details = details
         self.sizes = sizes
         self.centres = centres
+        self.texts = texts
 
     def _sibling_details(self) -> DetailSource | None:
         return self.details if self.stages.settings.sibling_check.enabled else None
@@ -223,6 +234,10 @@ class Recognizer:
 
     def _centre_source(self) -> CentreSource | None:
         return self.centres if self.stages.settings.centre_check.enabled else None
+
+    def _text_source(self) -> TextSource | None:
+        reading = self.stages.reader is not None and self.stages.settings.text_check.enabled
+        return self.texts if reading else None
 
     def _near_skus(self, neighbours: list[list[Neighbour]]) -> set[str]:
         """The SKUs near the top of any crop's neighbours: the only ones the candidate checks may weigh."""
@@ -246,6 +261,14 @@ class Recognizer:
         if not found:
             return [None] * len(embeddings)
         return [CentreEvidence(embedding, found) for embedding in embeddings]
+
+    def _text_evidence(self, texts: TextSource | None, near: set[str], count: int) -> list[TextEvidence | None]:
+        """Each crop's text evidence: the near SKUs' names and read texts, and one reading allowance per tray."""
+        found = texts(near) if texts is not None and near else {}
+        if not found or self.stages.reader is None:
+            return [None] * count
+        readings = TrayReadings(self.stages.settings.text_check.max_crops)
+        return [TextEvidence(self.stages.reader, found, readings)] * count
 
     def recognize(self, data: bytes) -> Recognition:
         start = time.perf_counter()
@@ -272,7 +295,8 @@ class Recognizer:
         with timings.stage("embed"):
             embeddings = stages.embed(crops)
         details, sizes, centres = self._sibling_details(), self._size_source(), self._centre_source()
-        checking = details is not None or sizes is not None or centres is not None
+        texts = self._text_source()
+        checking = details is not None or sizes is not None or centres is not None or texts is not None
         with timings.stage("search"):
             version = self.gallery.version
             k = max(settings.top_k, settings.sibling_check.neighbours) if checking else settings.top_k
@@ -286,5 +310,6 @@ class Recognizer:
                 near = self._near_skus(neighbours)
                 decisions = check_tray(details, crops, decisions, neighbours, settings.sibling_check,
                                        settings.similarity_threshold, self._size_evidence(sizes, near, crop_sizes),
-                                       self._centre_evidence(centres, near, embeddings))
+                                       self._centre_evidence(centres, near, embeddings),
+                                       self._text_evidence(texts, near, len(crops)))
         return Observation(detections, decisions, timings.ms, version)

@@ -27,6 +27,7 @@ from trayscan.pipeline.centres import CentreEvidence
 from trayscan.pipeline.decide import Decision, redecide, sibling_candidates
 from trayscan.pipeline.search import Neighbour
 from trayscan.pipeline.size_check import SizeEvidence
+from trayscan.pipeline.text_check import TextEvidence
 
 HIGH_PASS_SIGMA = 4.0  # removes lighting gradients and colour cast, keeps print edges
 RATIO_TEST = 0.8  # Lowe's ratio test for a SIFT match
@@ -143,13 +144,18 @@ def check_siblings(
     threshold: float,
     size: SizeEvidence | None = None,
     centre: CentreEvidence | None = None,
+    text: TextEvidence | None = None,
 ) -> Decision:
-    """The decision, or the near-tied candidate SKU that the evidence favours: the print check's score or, where
-    it cannot tell or is off, the embedding's similarity (to each candidate's centre where `centre` is given, else
-    to its nearest photo), plus the size check's weighted score where every candidate has kiosk-camera photos."""
+    """The decision, or the near-tied candidate SKU that the evidence favours: the one whose distinguishing words
+    are read on the crop where `text` is given and reads one; else the print check's score or, where it cannot
+    tell or is off, the embedding's similarity (to each candidate's centre where `centre` is given, else to its
+    nearest photo), plus the size check's weighted score where every candidate has kiosk-camera photos."""
     candidates = sibling_candidates(neighbours, decision, check.margin, threshold, check.max_skus, check.images_per_sku)
     if not candidates:
         return decision
+    read = text.choose(crop, candidates) if text is not None else None
+    if read is not None:
+        return decision if read == decision.sku else redecide(decision, neighbours, read)
     scores = None
     if details is not None:
         views = details(i for ids in candidates.values() for i in ids)
@@ -185,6 +191,7 @@ def check_tray(
     threshold: float,
     sizes: Sequence[SizeEvidence | None],
     centres: Sequence[CentreEvidence | None] | None = None,
+    texts: Sequence[TextEvidence | None] | None = None,
 ) -> list[Decision]:
     """`check_siblings` for every crop of a tray, up to `check.threads` crops at a time (the calling thread and
     helpers take the next crop from one queue), answers in the crops' order."""
@@ -201,7 +208,8 @@ def check_tray(
                 return
             try:
                 checked[k] = check_siblings(details, crops[k], decisions[k], neighbours[k], check, threshold,
-                                            sizes[k], centres[k] if centres is not None else None)
+                                            sizes[k], centres[k] if centres is not None else None,
+                                            texts[k] if texts is not None else None)
             except BaseException:
                 failed.set()  # the others stop taking crops
                 raise

@@ -143,3 +143,18 @@ def test_kiosk_sizes_of_active_products_with_kiosk_photos(catalog: Catalog) -> N
     catalog.update_product("B", {"active": False})
     assert catalog.kiosk_sizes(["A", "B", "C", "NOPE"]) == {"A": [0.12, 0.12]}
     assert catalog.kiosk_sizes([]) == {}
+
+
+def test_sku_texts_hold_the_name_and_the_texts_read_of_active_products(catalog: Catalog) -> None:
+    for sku, name in (("A", "Sunny Cherry 125g"), ("B", "Sunny Cherry 200g"), ("C", "Sunny Lemon 125g")):
+        catalog.create_product(sku, name, Decimal("1"), "CNY")
+    read = NewImage("x/2.png", (1.0, 2.0, 3.0, 4.0), np.ones(8, np.float32), "emb", printed_text="SUNNY CHERRY 125g")
+    with catalog.transaction() as session:
+        catalog.add_images(session, "A", [image(), read])
+        catalog.add_images(session, "C", [read])
+    catalog.update_product("C", {"active": False})
+    assert catalog.sku_texts(["A", "B", "C", "NOPE"]) == {
+        "A": ["Sunny Cherry 125g", "SUNNY CHERRY 125g"],
+        "B": ["Sunny Cherry 200g"],
+    }
+    assert catalog.product_images("A")[1].printed_text == "SUNNY CHERRY 125g"

@@ -133,6 +133,7 @@ def image_public(image: ImageRecord, request: Request) -> ImagePublic:
         id=image.id, sku=image.sku, box=list(image.box), created_at=image.created_at, url=url,
         source="tray" if image.source == "tray" else "enrolment", receipt_id=image.receipt_id,
         kiosk_size=None if image.kiosk_size is None else round(image.kiosk_size, 5),
+        printed_text=image.printed_text,
     )
 
 

@@ -1,0 +1,112 @@
+"""Text check: printed words decide between near-tied siblings (another flavour or pack size of one design).
+
+Siblings differ in a flavour word or a pack size ("Cherry 125g" / "Cherry 200g"). Where the words on the crop (read
+by PP-OCRv4 mobile) include a word that exactly one candidate has and the others lack (its distinguishing words:
+from its catalog name and from the text read on its enrolment photos), that candidate is the answer. The check
+reads only crops whose candidates have distinguishing words, and at most `max_crops` crops of a tray.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from trayscan.config import TextCheckSettings
+
+# A number with its unit ("250ml", "1.5l"), a Latin word of two letters or more, a run of CJK characters.
+TOKEN = re.compile(r"\d+(?:[.,]\d+)?[a-z]*|[a-z]{2,}|[\u4e00-\u9fff]+")
+
+# SKU -> the texts that name it: its catalog name and what was read on its gallery images (Catalog.sku_texts).
+TextSource = Callable[[Iterable[str]], dict[str, list[str]]]
+
+
+def words(text: str) -> frozenset[str]:
+    """The tokens of `text`, lower case; "250 ml" reads as "250ml", and a 0 between letters as the O that OCR
+    took for it ("LEM0N")."""
+    joined = re.sub(r"(\d)\s+(ml|l|g|kg|oz|pcs)\b", r"\1\2", text.lower())
+    return frozenset(TOKEN.findall(re.sub(r"(?<=[a-z])0(?=[a-z])", "o", joined)))
+
+
+def distinguishing(texts: dict[str, list[str]]) -> dict[str, frozenset[str]]:
+    """Each SKU's words that none of the other SKUs has."""
+    own = {sku: frozenset().union(*(words(t) for t in lines)) for sku, lines in texts.items()}
+    return {sku: mine - frozenset().union(*(w for other, w in own.items() if other != sku)) for sku, mine in own.items()}
+
+
+def decide_by_words(read: frozenset[str], unique: dict[str, frozenset[str]]) -> str | None:
+    """The one SKU with the most of its distinguishing words read, or None where none is read or two tie."""
+    hits = {sku: len(mine & read) for sku, mine in unique.items()}
+    best = max(hits.values(), default=0)
+    if best == 0 or list(hits.values()).count(best) > 1:
+        return None
+    return max(hits, key=lambda sku: hits[sku])
+
+
+class TextReader(Protocol):
+    def read(self, image_bgr: np.ndarray) -> str: ...
+
+
+class OcrReader:
+    """PP-OCRv4 mobile text detection and recognition (`rapidocr-onnxruntime`, its models inside the wheel; `make
+    ocr` installs it), without the angle classifier. One engine per thread: ONNX Runtime sessions are, but the
+    package's pre- and post-processing objects are not documented as thread-safe."""
+
+    def __init__(self, detector_side: int) -> None:
+        try:
+            from rapidocr_onnxruntime import RapidOCR
+        except ImportError as error:
+            raise ImportError(
+                "pipeline.text_check needs rapidocr-onnxruntime 1.4.4: run `make ocr` (docs/PIPELINE.md, Printed text)"
+            ) from error
+        self._engine_class = RapidOCR
+        self._detector_side = detector_side
+        self._local = threading.local()
+
+    def read(self, image_bgr: np.ndarray) -> str:
+        engine = getattr(self._local, "engine", None)
+        if engine is None:
+            engine = self._engine_class(use_cls=False, det_limit_side_len=self._detector_side,
+                                        intra_op_num_threads=1, inter_op_num_threads=1)
+            self._local.engine = engine
+        result, _ = engine(image_bgr)
+        return " ".join(str(line[1]) for line in result or [])
+
+
+class TrayReadings:
+    """How many crops of one tray may still be read (`max_crops`), shared by the tray's checking threads."""
+
+    def __init__(self, max_crops: int) -> None:
+        self._left = max_crops
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            return True
+
+
+@dataclass(frozen=True)
+class TextEvidence:
+    """One crop's text evidence: its reader, the candidates' texts, and the tray's reading allowance."""
+
+    reader: TextReader
+    texts: dict[str, list[str]]
+    readings: TrayReadings
+
+    def choose(self, crop_bgr: np.ndarray, candidates: Iterable[str]) -> str | None:
+        """The candidate whose distinguishing words the crop shows, or None (no such word, or nothing read)."""
+        unique = distinguishing({sku: self.texts.get(sku, []) for sku in candidates})
+        if not any(unique.values()) or not self.readings.take():
+            return None
+        return decide_by_words(words(self.reader.read(crop_bgr)), unique)
+
+
+def load_reader(settings: TextCheckSettings) -> TextReader | None:
+    return OcrReader(settings.detector_side) if settings.enabled else None

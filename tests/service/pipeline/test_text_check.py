@@ -1,0 +1,81 @@
+"""The text check: printed words decide between near-tied siblings (pipeline/text_check.py)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from trayscan.config import SiblingCheckSettings
+from trayscan.pipeline.decide import Decision
+from trayscan.pipeline.search import Neighbour
+from trayscan.pipeline.siblings import check_siblings
+from trayscan.pipeline.text_check import (
+    OcrReader,
+    TextEvidence,
+    TrayReadings,
+    decide_by_words,
+    distinguishing,
+    words,
+)
+
+CROP = np.full((40, 40, 3), 255, np.uint8)
+TEXTS = {"A": ["Sunny Cherry 125g"], "B": ["Sunny Cherry 200 g", "SUNNY cherry 200g"], "C": ["Sunny Lemon 125g"]}
+
+
+class FakeReader:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.calls = 0
+
+    def read(self, image_bgr: np.ndarray) -> str:
+        self.calls += 1
+        return self.text
+
+
+def test_words_are_lower_case_tokens_with_pack_sizes_kept_whole() -> None:
+    assert words("森猫 Cherry 250 ml, 1.5L x") == {"森猫", "cherry", "250ml", "1.5l"}
+    assert words("LEM0N 100g") == {"lemon", "100g"}
+
+
+def test_only_words_no_other_candidate_has_distinguish() -> None:
+    unique = distinguishing(TEXTS)
+    assert unique == {"A": set(), "B": {"200g"}, "C": {"lemon"}}
+
+
+def test_one_candidate_with_the_most_words_read_wins_and_ties_decide_nothing() -> None:
+    unique = {"A": frozenset({"125g"}), "B": frozenset({"200g"}), "C": frozenset({"lemon"})}
+    assert decide_by_words(frozenset({"sunny", "200g"}), unique) == "B"
+    assert decide_by_words(frozenset({"sunny"}), unique) is None
+    assert decide_by_words(frozenset({"200g", "lemon"}), unique) is None
+
+
+def test_a_tray_reads_at_most_max_crops() -> None:
+    reader = FakeReader("lemon")
+    readings = TrayReadings(2)
+    evidence = TextEvidence(reader, TEXTS, readings)
+    answers = [evidence.choose(CROP, ["A", "C"]) for _ in range(3)]
+    assert answers == ["C", "C", None] and reader.calls == 2
+
+
+def test_candidates_with_the_same_words_are_not_read() -> None:
+    reader = FakeReader("cherry")
+    evidence = TextEvidence(reader, {"A": ["Cherry"], "B": ["cherry"]}, TrayReadings(5))
+    assert evidence.choose(CROP, ["A", "B"]) is None and reader.calls == 0
+
+
+def test_a_word_read_overrides_the_embedding_among_near_tied_siblings() -> None:
+    neighbours = [Neighbour(1, "A", 0.90), Neighbour(2, "B", 0.88), Neighbour(3, "A", 0.85)]
+    decision = Decision("A", 0.90, neighbours[0])
+    check = SiblingCheckSettings()
+    text = TextEvidence(FakeReader("SUNNY CHERRY 200g"), TEXTS, TrayReadings(3))
+    checked = check_siblings(None, CROP, decision, neighbours, check, threshold=0.5, text=text)
+    assert (checked.sku, checked.similarity) == ("B", 0.88)
+    unread = TextEvidence(FakeReader("SUNNY"), TEXTS, TrayReadings(3))
+    assert check_siblings(None, CROP, decision, neighbours, check, threshold=0.5, text=unread).sku == "A"
+
+
+def test_the_ocr_reads_a_printed_flavour_and_pack_size() -> None:
+    label = np.full((160, 480, 3), 255, np.uint8)
+    cv2.putText(label, "LEMON 330ml", (20, 100), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (20, 20, 20), 5, cv2.LINE_AA)
+    read = words(OcrReader(detector_side=320).read(label))
+    assert {"lemon", "330ml"} <= read
