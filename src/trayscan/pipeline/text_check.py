@@ -8,6 +8,7 @@ reads only crops whose candidates have distinguishing words, and at most `max_cr
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -17,6 +18,8 @@ from typing import Protocol
 import numpy as np
 
 from trayscan.config import TextCheckSettings
+
+log = logging.getLogger(__name__)
 
 # A number with its unit ("250ml", "1.5l"), a Latin word of two letters or more, a run of CJK characters.
 TOKEN = re.compile(r"\d+(?:[.,]\d+)?[a-z]*|[a-z]{2,}|[\u4e00-\u9fff]+")
@@ -73,7 +76,11 @@ class OcrReader:
             engine = self._engine_class(use_cls=False, det_limit_side_len=self._detector_side,
                                         intra_op_num_threads=1, inter_op_num_threads=1)
             self._local.engine = engine
-        result, _ = engine(image_bgr)
+        try:
+            result, _ = engine(image_bgr)
+        except Exception as error:  # noqa: BLE001 - evidence, not a stage: a crop it cannot read shows no words
+            log.warning("text check: crop %s not read (%s: %s)", image_bgr.shape, type(error).__name__, error)
+            return ""
         return " ".join(str(line[1]) for line in result or [])
 
 

@@ -79,3 +79,9 @@ def test_the_ocr_reads_a_printed_flavour_and_pack_size() -> None:
     cv2.putText(label, "LEMON 330ml", (20, 100), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (20, 20, 20), 5, cv2.LINE_AA)
     read = words(OcrReader(detector_side=320).read(label))
     assert {"lemon", "330ml"} <= read
+
+
+def test_a_crop_the_ocr_cannot_take_reads_as_no_words() -> None:
+    reader = OcrReader(detector_side=320)
+    assert reader.read(np.zeros((3000, 20, 3), np.uint8)) == ""  # its resize fails on such a sliver
+    assert reader.read(np.zeros((1, 1, 3), np.uint8)) == ""
