@@ -236,7 +236,8 @@ def run_in_process(
             )
             notes.append(box_selection(settings, service.recognizer.stages.box_scorer))
             if args.feedback is not None:
-                results, feedback_notes = feedback_curve(service, trays.trays, args.images, args.feedback, args.quiet)
+                results, feedback_notes = feedback_curve(service, trays.trays, args.images, args.feedback, args.quiet,
+                                                         trays.families)
                 notes.extend(feedback_notes)
                 return results
             return _run_pipelines(args, service, trays)

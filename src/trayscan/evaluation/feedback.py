@@ -66,7 +66,8 @@ def clerk_reviews(service: Services, tray: Tray, receipt: ReceiptPublic, tally: 
 
 
 def feedback_curve(
-    service: Services, trays: list[Tray], images_dir: Path, steps: list[int], quiet: bool
+    service: Services, trays: list[Tray], images_dir: Path, steps: list[int], quiet: bool,
+    families: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """Results per N (pipeline_result of the test trays) and notes with the clerk's tallies."""
     largest = max(steps)
@@ -85,7 +86,7 @@ def feedback_curve(
             clerk_reviews(service, tray, receipt, tally)
         fed = n
         runs = run_trays(test, images_dir, InProcess(service.recognizer), tray_progress(quiet), f"after N={n}")
-        report = evaluate(test, [run.predictions for run in runs])
+        report = evaluate(test, [run.predictions for run in runs], families=families)
         name = f"feedback N={n}"
         print(f"{name}: {level_summary(report.overall)}", file=sys.stderr)
         results[name] = pipeline_result(report, test, runs)
