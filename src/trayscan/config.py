@@ -133,7 +133,7 @@ class CentreCheckSettings(BaseModel):
 
 class TextCheckSettings(BaseModel):
     """Printed text as evidence among the sibling check's near-tied candidates (pipeline/text_check.py): the words
-    read on the crop (PP-OCRv4 mobile, `make ocr`) against the words of each candidate's name and of its enrolment
+    read on the crop (PP-OCRv4 mobile, installed by `make venv`) against the words of each candidate's name and of its enrolment
     photos, read at enrolment. Off by default: on both renderers' validation crops it gained one near-tied crop of
     120 over the print and centre checks, for 50-150 ms of reading a crop (docs/PIPELINE.md, "Printed text")."""
 

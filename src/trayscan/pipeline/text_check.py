@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -55,32 +55,33 @@ class TextReader(Protocol):
 
 
 class OcrReader:
-    """PP-OCRv4 mobile text detection and recognition (`rapidocr-onnxruntime`, its models inside the wheel; `make
-    ocr` installs it), without the angle classifier. One engine per thread: ONNX Runtime sessions are, but the
-    package's pre- and post-processing objects are not documented as thread-safe."""
+    """PP-OCRv4 mobile text detection and recognition (`rapidocr-onnxruntime`, its models inside the wheel;
+    `make venv` installs it), without the angle classifier. One engine, loaded at the first read, reads one crop at a
+    time: the package does not document its pre- and post-processing as thread-safe, and one engine a server thread
+    would hold the models many times over."""
 
     def __init__(self, detector_side: int) -> None:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as error:
             raise ImportError(
-                "pipeline.text_check needs rapidocr-onnxruntime 1.4.4: run `make ocr` (docs/PIPELINE.md, Printed text)"
+                "pipeline.text_check needs rapidocr-onnxruntime 1.4.4: run `make venv` (docs/PIPELINE.md, Printed text)"
             ) from error
         self._engine_class = RapidOCR
         self._detector_side = detector_side
-        self._local = threading.local()
+        self._engine: Any = None
+        self._lock = threading.Lock()
 
     def read(self, image_bgr: np.ndarray) -> str:
-        engine = getattr(self._local, "engine", None)
-        if engine is None:
-            engine = self._engine_class(use_cls=False, det_limit_side_len=self._detector_side,
-                                        intra_op_num_threads=1, inter_op_num_threads=1)
-            self._local.engine = engine
-        try:
-            result, _ = engine(image_bgr)
-        except Exception as error:  # noqa: BLE001 - evidence, not a stage: a crop it cannot read shows no words
-            log.warning("text check: crop %s not read (%s: %s)", image_bgr.shape, type(error).__name__, error)
-            return ""
+        with self._lock:
+            if self._engine is None:
+                self._engine = self._engine_class(use_cls=False, det_limit_side_len=self._detector_side,
+                                                  intra_op_num_threads=1, inter_op_num_threads=1)
+            try:
+                result, _ = self._engine(image_bgr)
+            except Exception as error:  # noqa: BLE001 - evidence, not a stage: a crop it cannot read shows no words
+                log.warning("text check: crop %s not read (%s: %s)", image_bgr.shape, type(error).__name__, error)
+                return ""
         return " ".join(str(line[1]) for line in result or [])
 
 
