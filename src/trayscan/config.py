@@ -133,9 +133,9 @@ class CentreCheckSettings(BaseModel):
 
 class TextCheckSettings(BaseModel):
     """Printed text as evidence among the sibling check's near-tied candidates (pipeline/text_check.py): the words
-    read on the crop (PP-OCRv4 mobile, installed by `make venv`) against the words of each candidate's name and of its enrolment
-    photos, read at enrolment. Off by default: on both renderers' validation crops it gained one near-tied crop of
-    120 over the print and centre checks, for 50-150 ms of reading a crop (docs/PIPELINE.md, "Printed text")."""
+    read on the crop (PP-OCRv4 mobile, installed by `make venv`) against the words of each candidate's name and of
+    its enrolment photos, read at enrolment. Off by default: on both renderers' validation trays it changed no mesh
+    receipt and cost one sprite receipt of 150, for 98-405 ms more per tray (docs/PIPELINE.md, "Printed text")."""
 
     enabled: bool = False
     detector_side: int = Field(default=320, ge=64, le=2048, description="the text detector's longer input side")
