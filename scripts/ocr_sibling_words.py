@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from pathlib import Path
 
@@ -22,12 +21,9 @@ import numpy as np
 from trayscan.config import SiblingCheckSettings
 from trayscan.inference import load_embedder
 from trayscan.inference.views import with_rotations
+from trayscan.pipeline.text_check import decide_by_words, distinguishing, words
 from trayscan.train.crops import extract, read_catalog
 from trayscan.train.embedder_eval import checked_top1
-
-
-def words(text: str) -> set[str]:
-    return {w for w in re.split(r"[^0-9a-z\u4e00-\u9fff]+", text.lower()) if len(w) >= 2}
 
 
 def with_checks(crops, images, features, gallery, queries, similarities, read_crops) -> dict[str, int]:
@@ -84,12 +80,10 @@ def main() -> None:
         result, _ = engine(images[queries[q]])
         seconds.append(time.perf_counter() - start)
         read = words(" ".join(line[1] for line in result or []))
-        names = {sku: words(catalog[sku]["name"]) for sku in skus}
-        hits = {sku: len((names[sku] - set().union(*(names[o] for o in skus if o != sku))) & read) for sku in skus}
-        tally["right_word_read"] += hits[truth] > 0
-        tally["wrong_word_read"] += any(hits[sku] > 0 for sku in skus if sku != truth)
-        best = max(hits.values())
-        decided = max(hits, key=lambda s: hits[s]) if best > 0 and list(hits.values()).count(best) == 1 else None
+        unique = distinguishing({sku: [catalog[sku]["name"]] for sku in skus})  # the service's rule, names only
+        tally["right_word_read"] += bool(unique[truth] & read)
+        tally["wrong_word_read"] += any(unique[sku] & read for sku in skus if sku != truth)
+        decided = decide_by_words(read, unique)
         if decided is not None:
             tally["decided_right" if decided == truth else "decided_wrong"] += 1
         read_crops.append((int(q), decided))

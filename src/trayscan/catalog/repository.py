@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -326,25 +326,24 @@ class Catalog:
         return {sku: [float(size) for size in rows] for sku, rows in sizes.items()}
 
     def sku_texts(self, skus: Iterable[str]) -> dict[str, list[str]]:
-        """Each active product's name and the texts read on its gallery images (the text check), by SKU."""
+        """Each active product's name and the texts read on its gallery images (the text check), by SKU; one
+        transaction, so the names and texts are of one moment."""
         wanted = sorted({str(sku) for sku in skus})
-        texts = {sku: [name] for sku, name in self._names(wanted).items()}
-        for sku, rows in self._image_values_by_sku(GalleryImage.printed_text, wanted,
-                                                   GalleryImage.printed_text.is_not(None)).items():
-            texts.setdefault(sku, []).extend(str(text) for text in rows)
-        return texts
-
-    def _names(self, skus: list[str]) -> dict[str, str]:
-        names: dict[str, str] = {}
+        texts: dict[str, list[str]] = {}
         with self.transaction() as session:
-            for start in range(0, len(skus), ID_QUERY_CHUNK):
+            for start in range(0, len(wanted), ID_QUERY_CHUNK):
+                read = and_(GalleryImage.product_id == Product.id, GalleryImage.printed_text.is_not(None))
                 rows = session.execute(
-                    select(Product.sku, Product.name).where(
-                        Product.sku.in_(skus[start : start + ID_QUERY_CHUNK]), Product.active.is_(True)
-                    )
+                    select(Product.sku, Product.name, GalleryImage.printed_text)
+                    .outerjoin(GalleryImage, read)
+                    .where(Product.sku.in_(wanted[start : start + ID_QUERY_CHUNK]), Product.active.is_(True))
+                    .order_by(Product.sku, GalleryImage.id)
                 ).all()
-                names.update({sku: name for sku, name in rows})
-        return names
+                for sku, name, text in rows:
+                    texts.setdefault(sku, [name])
+                    if text is not None:
+                        texts[sku].append(str(text))
+        return texts
 
     # receipts
 

@@ -104,7 +104,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "## Where the true items went (shares of all true items)",
         "",
-        "| pipeline | items | billed right | as a sibling | as another product | unrecognised | no box |",
+        "| pipeline | items | billed right | as a sibling (its family or group) | as another product | unrecognised | "
+        "no box |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, result in pipelines.items():

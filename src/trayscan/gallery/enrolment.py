@@ -25,7 +25,7 @@ from trayscan.gallery.details import view_files
 from trayscan.gallery.index import GalleryIndex
 from trayscan.inference.base import Detection
 from trayscan.pipeline.decode import image_suffix
-from trayscan.pipeline.dedupe import Box
+from trayscan.pipeline.dedupe import Box, area
 from trayscan.pipeline.recognize import Stages
 from trayscan.pipeline.search import search_neighbours
 from trayscan.pipeline.size_check import relative_size
@@ -77,21 +77,17 @@ def framed_box(detections: list[Detection], shape: tuple[int, int]) -> Detection
     beside it."""
     height, width = shape
     cx, cy = width / 2, height / 2
-
-    def area(d: Detection) -> float:
-        return (d.box[2] - d.box[0]) * (d.box[3] - d.box[1])
-
     over_centre = [d for d in detections if d.box[0] <= cx <= d.box[2] and d.box[1] <= cy <= d.box[3]]
     if over_centre:
-        return max(over_centre, key=area)
+        return max(over_centre, key=lambda d: area(d.box))
     return min(detections, key=lambda d: ((d.box[0] + d.box[2]) / 2 - cx) ** 2 + ((d.box[1] + d.box[3]) / 2 - cy) ** 2)
 
 
 def product_box(
     detections: list[Detection], shape: tuple[int, int], rule: str, camera: Camera = "other"
 ) -> tuple[Box, float]:
-    """The product's box in an enrolment photo by `rule` (`pipeline.enrolment_box`), and the score it is given.
-    `framed`: a photo from the kiosk's own camera shows the product wherever it was put on the tray, so the best
+    """The product's box in an enrolment photo by `rule` (`pipeline.enrolment_box`) among its detections (at least
+    one, best first), and the score it is given. `framed`: a photo from the kiosk's own camera shows the product wherever it was put on the tray, so the best
     box is taken; any other photo is framed on its product by whoever took it (`framed_box`)."""
     if rule == "union":
         return union_box(detections), detections[0].score

@@ -23,7 +23,7 @@ from trayscan.pipeline.box_scorer import BoxScorer, features_from
 from trayscan.pipeline.budget import PixelBudget
 from trayscan.pipeline.centres import CentreEvidence, CentreSource
 from trayscan.pipeline.crop import crop_with_padding
-from trayscan.pipeline.decide import Decision, decide, sku_candidates
+from trayscan.pipeline.decide import Decision, decide, sibling_candidates, sku_candidates
 from trayscan.pipeline.decode import (
     ImageLimits,
     decode_image,
@@ -37,7 +37,7 @@ from trayscan.pipeline.embed import embed_crops
 from trayscan.pipeline.search import LabelLookup, Neighbour, search_neighbours
 from trayscan.pipeline.siblings import DetailSource, check_tray
 from trayscan.pipeline.size_check import SizeEvidence, SizeSource, relative_size
-from trayscan.pipeline.text_check import TextEvidence, TextReader, TextSource, TrayReadings
+from trayscan.pipeline.text_check import TextEvidence, TextReader, TextSource, crops_to_read
 
 
 @dataclass
@@ -200,11 +200,16 @@ class Stages:
     def embed(self, crops: list[np.ndarray]) -> np.ndarray:
         return embed_crops(self.embedder, crops)
 
+    @property
+    def reads_text(self) -> bool:
+        """The text check is on and has its reader."""
+        return self.reader is not None and self.settings.text_check.enabled
+
     def read_text(self, crop: np.ndarray) -> str | None:
-        """The text printed on a crop where the text check is on, else None (nothing read)."""
-        if self.reader is None or not self.settings.text_check.enabled:
+        """The text printed on a crop where the text check is on, else None (nothing read, or nothing to read)."""
+        if self.reader is None or not self.reads_text:
             return None
-        return self.reader.read(crop)
+        return self.reader.read(crop) or None
 
 
 class Recognizer:
@@ -236,8 +241,7 @@ class Recognizer:
         return self.centres if self.stages.settings.centre_check.enabled else None
 
     def _text_source(self) -> TextSource | None:
-        reading = self.stages.reader is not None and self.stages.settings.text_check.enabled
-        return self.texts if reading else None
+        return self.texts if self.stages.reads_text else None
 
     def _near_skus(self, neighbours: list[list[Neighbour]]) -> set[str]:
         """The SKUs near the top of any crop's neighbours: the only ones the candidate checks may weigh."""
@@ -262,13 +266,21 @@ class Recognizer:
             return [None] * len(embeddings)
         return [CentreEvidence(embedding, found) for embedding in embeddings]
 
-    def _text_evidence(self, texts: TextSource | None, near: set[str], count: int) -> list[TextEvidence | None]:
-        """Each crop's text evidence: the near SKUs' names and read texts, and one reading allowance per tray."""
-        found = texts(near) if texts is not None and near else {}
-        if not found or self.stages.reader is None:
-            return [None] * count
-        readings = TrayReadings(self.stages.settings.text_check.max_crops)
-        return [TextEvidence(self.stages.reader, found, readings)] * count
+    def _text_evidence(
+        self, texts: TextSource | None, decisions: list[Decision], neighbours: list[list[Neighbour]]
+    ) -> list[TextEvidence | None]:
+        """Each crop's text evidence, for the first crops (best boxes first) whose near-tied candidates differ in
+        their words."""
+        settings = self.stages.settings
+        if texts is None or self.stages.reader is None:
+            return [None] * len(decisions)
+        check = settings.sibling_check
+        candidates = [
+            sibling_candidates(row, decision, check.margin, settings.similarity_threshold, check.max_skus,
+                               check.images_per_sku)
+            for decision, row in zip(decisions, neighbours, strict=True)
+        ]
+        return crops_to_read(candidates, texts, self.stages.reader, settings.text_check.max_crops)
 
     def recognize(self, data: bytes) -> Recognition:
         start = time.perf_counter()
@@ -311,5 +323,5 @@ class Recognizer:
                 decisions = check_tray(details, crops, decisions, neighbours, settings.sibling_check,
                                        settings.similarity_threshold, self._size_evidence(sizes, near, crop_sizes),
                                        self._centre_evidence(centres, near, embeddings),
-                                       self._text_evidence(texts, near, len(crops)))
+                                       self._text_evidence(texts, decisions, neighbours))
         return Observation(detections, decisions, timings.ms, version)

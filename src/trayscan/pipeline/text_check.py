@@ -3,7 +3,8 @@
 Siblings differ in a flavour word or a pack size ("Cherry 125g" / "Cherry 200g"). Where the words on the crop (read
 by PP-OCRv4 mobile) include a word that exactly one candidate has and the others lack (its distinguishing words:
 from its catalog name and from the text read on its enrolment photos), that candidate is the answer. The check
-reads only crops whose candidates have distinguishing words, and at most `max_crops` crops of a tray.
+reads only crops whose candidates have distinguishing words, and at most `max_crops` crops of a tray, the best
+boxes first.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -56,9 +57,9 @@ class TextReader(Protocol):
 
 class OcrReader:
     """PP-OCRv4 mobile text detection and recognition (`rapidocr-onnxruntime`, its models inside the wheel;
-    `make venv` installs it), without the angle classifier. One engine, loaded at the first read, reads one crop at a
-    time: the package does not document its pre- and post-processing as thread-safe, and one engine a server thread
-    would hold the models many times over."""
+    `make venv` installs it), without the angle classifier, loaded at startup. One engine reads one crop at a time:
+    the package does not document its pre- and post-processing as thread-safe, and one engine a server thread would
+    hold the models many times over."""
 
     def __init__(self, detector_side: int) -> None:
         try:
@@ -67,16 +68,12 @@ class OcrReader:
             raise ImportError(
                 "pipeline.text_check needs rapidocr-onnxruntime 1.4.4: run `make venv` (docs/PIPELINE.md, Printed text)"
             ) from error
-        self._engine_class = RapidOCR
-        self._detector_side = detector_side
-        self._engine: Any = None
+        self._engine = RapidOCR(use_cls=False, det_limit_side_len=detector_side, intra_op_num_threads=1,
+                                inter_op_num_threads=1)
         self._lock = threading.Lock()
 
     def read(self, image_bgr: np.ndarray) -> str:
         with self._lock:
-            if self._engine is None:
-                self._engine = self._engine_class(use_cls=False, det_limit_side_len=self._detector_side,
-                                                  intra_op_num_threads=1, inter_op_num_threads=1)
             try:
                 result, _ = self._engine(image_bgr)
             except Exception as error:  # noqa: BLE001 - evidence, not a stage: a crop it cannot read shows no words
@@ -85,35 +82,44 @@ class OcrReader:
         return " ".join(str(line[1]) for line in result or [])
 
 
-class TrayReadings:
-    """How many crops of one tray may still be read (`max_crops`), shared by the tray's checking threads."""
-
-    def __init__(self, max_crops: int) -> None:
-        self._left = max_crops
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self._lock:
-            if self._left <= 0:
-                return False
-            self._left -= 1
-            return True
-
-
 @dataclass(frozen=True)
 class TextEvidence:
-    """One crop's text evidence: its reader, the candidates' texts, and the tray's reading allowance."""
+    """What the check reads a crop against: the reader and the near-tied candidates' texts."""
 
     reader: TextReader
     texts: dict[str, list[str]]
-    readings: TrayReadings
+
+    def worth_reading(self, candidates: Iterable[str]) -> bool:
+        """Whether any candidate has a word that the others lack: else reading cannot decide."""
+        return any(self._unique(candidates).values())
 
     def choose(self, crop_bgr: np.ndarray, candidates: Iterable[str]) -> str | None:
         """The candidate whose distinguishing words the crop shows, or None (no such word, or nothing read)."""
-        unique = distinguishing({sku: self.texts.get(sku, []) for sku in candidates})
-        if not any(unique.values()) or not self.readings.take():
+        unique = self._unique(candidates)
+        if not any(unique.values()):
             return None
         return decide_by_words(words(self.reader.read(crop_bgr)), unique)
+
+    def _unique(self, candidates: Iterable[str]) -> dict[str, frozenset[str]]:
+        return distinguishing({sku: self.texts.get(sku, []) for sku in candidates})
+
+
+def crops_to_read(
+    candidates: Sequence[Iterable[str]], texts: TextSource, reader: TextReader, max_crops: int
+) -> list[TextEvidence | None]:
+    """The text evidence of each crop of a tray (its candidate SKUs, best box first): for the first `max_crops`
+    crops whose candidates differ in their words, None for the others. The texts are fetched only where some crop
+    has candidates."""
+    wanted = {sku for skus in candidates for sku in skus}
+    if not wanted or max_crops == 0:
+        return [None] * len(candidates)
+    evidence = TextEvidence(reader, texts(wanted))
+    chosen: list[TextEvidence | None] = [None] * len(candidates)
+    for k, skus in enumerate(candidates):
+        if max_crops and evidence.worth_reading(skus):
+            chosen[k] = evidence
+            max_crops -= 1
+    return chosen
 
 
 def load_reader(settings: TextCheckSettings) -> TextReader | None:

@@ -12,7 +12,7 @@ from trayscan.pipeline.siblings import check_siblings
 from trayscan.pipeline.text_check import (
     OcrReader,
     TextEvidence,
-    TrayReadings,
+    crops_to_read,
     decide_by_words,
     distinguishing,
     words,
@@ -49,17 +49,27 @@ def test_one_candidate_with_the_most_words_read_wins_and_ties_decide_nothing() -
     assert decide_by_words(frozenset({"200g", "lemon"}), unique) is None
 
 
-def test_a_tray_reads_at_most_max_crops() -> None:
+def test_a_tray_reads_its_first_crops_whose_candidates_differ_in_words() -> None:
+    asked: list[set[str]] = []
+
+    known = {**TEXTS, "X": ["Cherry"], "Y": ["cherry"]}
+
+    def texts(skus):
+        asked.append(set(skus))
+        return {sku: known[sku] for sku in skus}
+
     reader = FakeReader("lemon")
-    readings = TrayReadings(2)
-    evidence = TextEvidence(reader, TEXTS, readings)
-    answers = [evidence.choose(CROP, ["A", "C"]) for _ in range(3)]
-    assert answers == ["C", "C", None] and reader.calls == 2
+    candidates = [[], ["X", "Y"], ["A", "C"], ["B", "C"], ["A", "C"]]  # X and Y: no word tells them apart
+    chosen = crops_to_read(candidates, texts, reader, max_crops=2)
+    assert [evidence is not None for evidence in chosen] == [False, False, True, True, False]
+    assert asked == [{"A", "B", "C", "X", "Y"}] and reader.calls == 0  # nothing read before the check asks
+    assert crops_to_read([[], []], texts, reader, max_crops=2) == [None, None] and len(asked) == 1
 
 
 def test_candidates_with_the_same_words_are_not_read() -> None:
     reader = FakeReader("cherry")
-    evidence = TextEvidence(reader, {"A": ["Cherry"], "B": ["cherry"]}, TrayReadings(5))
+    evidence = TextEvidence(reader, {"A": ["Cherry"], "B": ["cherry"]})
+    assert not evidence.worth_reading(["A", "B"])
     assert evidence.choose(CROP, ["A", "B"]) is None and reader.calls == 0
 
 
@@ -67,10 +77,10 @@ def test_a_word_read_overrides_the_embedding_among_near_tied_siblings() -> None:
     neighbours = [Neighbour(1, "A", 0.90), Neighbour(2, "B", 0.88), Neighbour(3, "A", 0.85)]
     decision = Decision("A", 0.90, neighbours[0])
     check = SiblingCheckSettings()
-    text = TextEvidence(FakeReader("SUNNY CHERRY 200g"), TEXTS, TrayReadings(3))
+    text = TextEvidence(FakeReader("SUNNY CHERRY 200g"), TEXTS)
     checked = check_siblings(None, CROP, decision, neighbours, check, threshold=0.5, text=text)
     assert (checked.sku, checked.similarity) == ("B", 0.88)
-    unread = TextEvidence(FakeReader("SUNNY"), TEXTS, TrayReadings(3))
+    unread = TextEvidence(FakeReader("SUNNY"), TEXTS)
     assert check_siblings(None, CROP, decision, neighbours, check, threshold=0.5, text=unread).sku == "A"
 
 
