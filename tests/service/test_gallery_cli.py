@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from trayscan import compose
@@ -9,6 +10,7 @@ from trayscan.catalog import Catalog
 from trayscan.cli import main as trayscan_main
 from trayscan.config import load_settings
 from trayscan.gallery import GalleryIndex
+from trayscan.gallery.details import VIEW_SUFFIX
 
 from .builders import encode, product_photo
 from .conftest import COLA, LEMONADE
@@ -81,3 +83,34 @@ def test_bad_csv_is_reported(config: Path, tmp_path: Path, capsys: pytest.Captur
 def test_compact_without_gallery_is_reported(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert trayscan_main(["gallery", "--config", str(config), "compact"]) == 1
     assert "to compact: run `trayscan gallery rebuild`" in capsys.readouterr().err
+
+
+def test_rebox_finds_the_product_again_under_the_current_rule(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "catalog.csv"
+    csv.write_text("sku,name,price\nCOLA,Cola,3.50\n")
+    (tmp_path / "enrol" / "COLA").mkdir(parents=True)
+    photo = product_photo(COLA)  # the product at (100, 60, 220, 180), over the photo's centre
+    photo[10:40, 260:300] = (30, 30, 30)  # and something dark beside it
+    (tmp_path / "enrol" / "COLA" / "00.png").write_bytes(encode(photo))
+    union_config = tmp_path / "union.yaml"
+    union_config.write_text(config.read_text() + "pipeline:\n  enrolment_box: union\n")
+    build = ["gallery", "--config", str(union_config), "build", "--catalog", str(csv), "--images", str(tmp_path / "enrol")]
+    assert trayscan_main(build) == 0
+    capsys.readouterr()
+    settings = load_settings(config)
+    catalog = Catalog.open(settings.sqlalchemy_url)
+    (stored,) = catalog.images()
+    assert stored.box == (100.0, 10.0, 300.0, 180.0)  # the union took in what lies beside the product
+    view = settings.image_dir / f"{stored.image_path}{VIEW_SUFFIX}320.npz"
+    view.write_bytes(b"a saved sibling-check view of the old box")
+
+    assert trayscan_main(["gallery", "--config", str(config), "rebox"]) == 0
+    assert capsys.readouterr().out.startswith("1 photos' boxes moved (rule framed)")
+    (reboxed,) = catalog.images()
+    assert reboxed.box == (100.0, 60.0, 220.0, 180.0) and reboxed.id == stored.id
+    assert not np.array_equal(reboxed.embedding, stored.embedding) and not view.exists()
+    assert trayscan_main(["gallery", "--config", str(config), "rebox"]) == 0
+    assert capsys.readouterr().out.startswith("0 photos' boxes moved")
+    catalog.close()

@@ -281,6 +281,20 @@ class Catalog:
                     row.embedding = np.ascontiguousarray(embedding, dtype=np.float32).tobytes()
                     row.embedder = embedder
 
+    def replace_boxes(
+        self, boxes: dict[int, tuple[tuple[float, float, float, float], float | None, np.ndarray]], embedder: str
+    ) -> None:
+        """New product boxes of gallery images found again (`Enroller.rebox`): each with its kiosk size and its
+        crop's embedding by `embedder`, in one transaction."""
+        with self.transaction() as session:
+            for image_id, (box, kiosk_size, embedding) in boxes.items():
+                row = session.get(GalleryImage, image_id)
+                if row is not None:
+                    row.box_x1, row.box_y1, row.box_x2, row.box_y2 = box
+                    row.kiosk_size = kiosk_size
+                    row.embedding = np.ascontiguousarray(embedding, dtype=np.float32).tobytes()
+                    row.embedder = embedder
+
     def active_labels(self, image_ids: Iterable[int]) -> dict[int, str]:
         """SKU of each image id whose product is active; ids of inactive or deleted products are left out."""
         wanted = {int(image_id) for image_id in image_ids}

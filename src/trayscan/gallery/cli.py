@@ -2,6 +2,8 @@
 
   build --catalog CSV --images DIR   create the CSV's products and enrol their photos (DIR/<SKU>/*.jpg)
   rebuild                            embed every stored photo again with the current embedder, rebuild the index
+  rebox                              find the product again in every stored enrolment photo (pipeline.enrolment_box),
+                                     embed the photos whose box moved, rebuild the index
   compact                            rebuild the index from stored embeddings, dropping deleted vectors
 
 Run these while the service is stopped: a running service keeps its own copy of the index.
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--split", choices=["all", "train", "novel"], default="all", help="CSV rows to enrol")
     commands.add_parser("rebuild", help="re-embed every stored photo and rebuild the index")
+    commands.add_parser("rebox", help="find the product again in every stored enrolment photo, rebuild the index")
     commands.add_parser("compact", help="rebuild the index from stored embeddings (drops deleted vectors)")
     return parser
 
@@ -69,6 +72,16 @@ def run_rebuild(settings: Settings) -> str:
     return f"{count} photos re-embedded; gallery v{services.gallery.version}, {services.gallery.live_count} vectors"
 
 
+def run_rebox(settings: Settings) -> str:
+    services = open_services(settings)
+    moved = services.enroller.rebox(bar())
+    rebuild(services.gallery, services.catalog)
+    return (
+        f"{moved} photos' boxes moved (rule {settings.pipeline.enrolment_box}); gallery v{services.gallery.version}, "
+        f"{services.gallery.live_count} vectors"
+    )
+
+
 def run_compact(settings: Settings) -> str:
     directory = settings.gallery.dir
     embedder = GalleryIndex.stored_embedder(directory)
@@ -93,6 +106,8 @@ def main(argv: list[str]) -> int:
             message = run_build(settings, args.catalog, args.images, args.split)
         elif args.command == "rebuild":
             message = run_rebuild(settings)
+        elif args.command == "rebox":
+            message = run_rebox(settings)
         else:
             message = run_compact(settings)
     except (OSError, ValueError, ValidationError, RuntimeError, TrayscanError) as error:

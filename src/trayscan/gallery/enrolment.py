@@ -29,12 +29,14 @@ from trayscan.pipeline.dedupe import Box, area
 from trayscan.pipeline.recognize import Stages
 from trayscan.pipeline.search import search_neighbours
 from trayscan.pipeline.size_check import relative_size
+from trayscan.progress import Progress, no_progress
 from trayscan.schemas import ConfusableWarning, EnrolmentPublic, ImageDeleted, ImageOutcome, ProductDeleted
 
 log = logging.getLogger(__name__)
 
 Camera = Literal["kiosk", "other"]  # who took an enrolment photo: the kiosk's own camera, or any other
 TEMPORARY_SUFFIX = ".tmp"  # a photo being written; never a stored photo's name
+REBOX_BATCH = 32  # stored photos found again and embedded at a time
 
 
 @dataclass(frozen=True)
@@ -176,18 +178,59 @@ class Enroller:
                 except TrayscanError as error:
                     # Same status, but say which photo failed.
                     raise type(error)(f"image {index} ({photo.filename}): {error.detail}") from error
-                detections = self.stages.detect(image)
-                height, width = image.shape[:2]
-                if detections:
-                    box, score = product_box(
-                        detections, (height, width), self.stages.settings.enrolment_box, photo.camera
-                    )
-                else:
-                    box, score = (0.0, 0.0, float(width), float(height)), None
+                box, score = self._find_product(image, photo.camera)
                 crop = self.stages.crop(image, [box])[0]
-                prepared.append(PreparedPhoto(photo, box, score, (height, width), self.stages.read_text(crop)))
+                prepared.append(PreparedPhoto(photo, box, score, image.shape[:2], self.stages.read_text(crop)))
                 crops.append(crop)
         return prepared, self.stages.embed(crops)
+
+    def _find_product(self, image: np.ndarray, camera: Camera) -> tuple[Box, float | None]:
+        """The product's box in a decoded photo (`pipeline.enrolment_box`) and its score; the whole photo with no
+        score where nothing is found."""
+        detections = self.stages.detect(image)
+        if not detections:
+            height, width = image.shape[:2]
+            return (0.0, 0.0, float(width), float(height)), None
+        return product_box(detections, image.shape[:2], self.stages.settings.enrolment_box, camera)
+
+    def rebox(self, progress: Progress[list[ImageRecord]] = no_progress) -> int:
+        """Find the product again in every stored enrolment photo by the current `pipeline.enrolment_box` (a gallery
+        enrolled under another rule or detector); where its box moved, store the new box, kiosk size and embedding
+        and drop the photo's saved sibling-check views. Returns how many moved; the caller rebuilds the index.
+        Staff-confirmed tray crops are whole crops and stay. Run with the service stopped."""
+        images = [image for image in self.catalog.images() if image.source == "enrolment"]
+        batches = [images[i : i + REBOX_BATCH] for i in range(0, len(images), REBOX_BATCH)]
+        moved = 0
+        for batch in progress(batches, len(batches), "reboxing"):
+            found: dict[int, tuple[Box, float | None]] = {}
+            crops: list[np.ndarray] = []
+            for image in batch:
+                camera: Camera = "kiosk" if image.kiosk_size is not None else "other"
+                try:
+                    with self.stages.decoded((self.image_dir / image.image_path).read_bytes()) as decoded:
+                        box, _ = self._find_product(decoded, camera)
+                        if max(abs(new - old) for new, old in zip(box, image.box, strict=True)) < 0.5:
+                            continue
+                        crops.append(self.stages.crop(decoded, [box])[0])
+                        size = relative_size(box, decoded.shape[:2]) if camera == "kiosk" else None
+                except (OSError, TrayscanError) as error:
+                    log.warning("gallery image %d not reboxed (%s): its box stays", image.id, error)
+                    continue
+                found[image.id] = (box, size)
+            if not found:
+                continue
+            embeddings = self.stages.embed(crops)
+            self.catalog.replace_boxes(
+                {image_id: (box, size, embedding) for (image_id, (box, size)), embedding
+                 in zip(found.items(), embeddings, strict=True)},
+                self.stages.embedder.name,
+            )
+            for image in batch:
+                if image.id in found:
+                    for view in view_files(self.image_dir / image.image_path):
+                        view.unlink(missing_ok=True)
+            moved += len(found)
+        return moved
 
     def _confusables(self, sku: str, embeddings: np.ndarray) -> list[ConfusableWarning]:
         if self.gallery.live_count == 0 or len(embeddings) == 0:
