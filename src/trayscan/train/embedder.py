@@ -218,11 +218,10 @@ def _init_from(paddle: Any, model: Any, source: Path, class_ids: list[int], data
         before = json.loads((source / "last.json").read_text())
         same_classes = before.get("classes") == class_ids and all(
             before.get("args", {}).get(key) == _jsonable(value) for key, value in data_args.items())
-    own_shapes = {k: list(v.shape) for k, v in model.state_dict().items()}
+    shapes = {k: list(v.shape) for k, v in model.state_dict().items()}
     kept = {k: v for k, v in weights.items() if not k.startswith("head.")
-            or (same_classes and own_shapes.get(k) == list(v.shape))}  # another head type: a new one
-    own = model.state_dict()
-    wrong = [k for k, v in kept.items() if k not in own or list(own[k].shape) != list(v.shape)]
+            or (same_classes and shapes.get(k) == list(v.shape))}  # another head type: a new one
+    wrong = [k for k, v in kept.items() if shapes.get(k) != list(v.shape)]
     if wrong:  # set_state_dict would only warn: a wrong --scale must not start from half-loaded weights
         raise SystemExit(f"--init {path}: {len(wrong)} tensors do not fit this model (e.g. {wrong[0]}): "
                          "check --scale")
